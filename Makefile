@@ -1,0 +1,158 @@
+# lazymmu: one Makefile for both architectures and the host tests.
+#
+#   make setup               install what a fresh Debian 12 lacks (run as root)
+#   make [ARCH=x86_64|arm64] build build/<arch>/kernel.elf (+ lazymmu.iso / Image)
+#   make run   [ARCH=...]    boot the self-test suite in QEMU and show it
+#   make debug [ARCH=...]    boot halted with a gdb stub; gdb -x build/<arch>/gdbinit
+#   make test                host unit tests + both arches, every configuration
+#   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
+#   make lint                cppcheck + clang-format check
+
+ARCH ?= x86_64
+ifeq ($(filter $(ARCH),x86_64 arm64),)
+$(error ARCH must be x86_64 or arm64, not '$(ARCH)')
+endif
+
+# SELFTEST=1 builds the runner's self-test kernels (a failing, a hanging and a faulting
+# test) into a separate directory, so they never mix with the real suite.
+ifeq ($(SELFTEST),1)
+BUILD := build/$(ARCH)-selftest
+else
+BUILD := build/$(ARCH)
+endif
+
+ifeq ($(ARCH),arm64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+else
+CROSS_COMPILE ?=
+endif
+
+CC := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+HOSTCC ?= gcc
+PYTHON ?= python3
+
+WARNINGS := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+	    -Wpointer-arith -Wvla
+CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -ffreestanding -fno-stack-protector -fno-pie \
+	  -fno-pic -fno-common -fno-omit-frame-pointer -fno-strict-aliasing \
+	  -Iinclude -Iarch/$(ARCH)/include -MMD -MP
+ASFLAGS := -D__ASSEMBLY__ -Iinclude -Iarch/$(ARCH)/include -MMD -MP -g
+LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+	   -Wl,-z,noexecstack -Wl,-T,linker/$(ARCH).ld
+
+ifeq ($(ARCH),x86_64)
+# No red zone: interrupts push onto the interrupted stack. No SSE: the kernel never saves
+# vector registers.
+CFLAGS += -m64 -march=x86-64 -mno-red-zone -mgeneral-regs-only -mcmodel=small
+BOOT_SRCS := boot/multiboot2.c boot/pvh.c
+else
+# Outline atomics would call libgcc helpers that probe HWCAPs we don't have; the kernel
+# must also run on a plain ARMv8.0 cortex-a72, so no -march beyond armv8-a.
+CFLAGS += -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mcmodel=small
+BOOT_SRCS := boot/fdt.c
+endif
+
+ifeq ($(SELFTEST),1)
+CFLAGS += -DLAZYMMU_SELFTEST
+SELFTEST_SRCS := $(wildcard tests/selftest/*.c)
+endif
+
+SRCS := $(sort $(wildcard arch/$(ARCH)/*.c arch/$(ARCH)/*.S)) $(BOOT_SRCS) boot/boot_info.c \
+	$(sort $(wildcard kernel/*.c mm/*.c lib/*.c)) \
+	$(sort $(wildcard tests/kernel/*.c arch/$(ARCH)/tests/*.c)) $(SELFTEST_SRCS)
+OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
+
+KERNEL := $(BUILD)/kernel.elf
+ifeq ($(ARCH),x86_64)
+IMAGES := $(KERNEL) $(BUILD)/lazymmu.iso
+else
+IMAGES := $(KERNEL) $(BUILD)/Image
+endif
+
+.PHONY: all setup run debug test test-host test-runner bench lint format clean help
+all: $(IMAGES)
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASFLAGS) -c $< -o $@
+
+$(KERNEL): $(OBJS) linker/$(ARCH).ld
+	$(CC) $(CFLAGS) $(LDFLAGS) $(OBJS) -lgcc -o $@
+
+$(BUILD)/Image: $(KERNEL)
+	$(OBJCOPY) -O binary $< $@
+
+# GRUB's ISO: the menu must not wait (timeout=0), or an unattended boot hangs forever.
+$(BUILD)/lazymmu.iso: $(KERNEL) boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(KERNEL) $(BUILD)/iso/boot/kernel.elf
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+-include $(OBJS:.o=.d)
+
+# ---------------------------------------------------------------- host unit tests
+# mm/ and lib/ compiled natively against a recording mock arch (tests/host/mock/asm), with
+# sanitizers. lib/string.c stays out: the host has its own libc.
+HOST_BUILD := build/host
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARNINGS) -fsanitize=address,undefined \
+	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Itests/host/mock -Iinclude \
+	       -MMD -MP -DLAZYMMU_HOST
+HOST_SRCS := $(sort $(wildcard tests/host/*.c tests/host/mock/*.c)) \
+	     lib/printf.c lib/glob.c lib/kunit.c \
+	     $(sort $(filter-out mm/kernel_map.c,$(wildcard mm/*.c)))
+HOST_OBJS := $(patsubst %,$(HOST_BUILD)/obj/%.o,$(HOST_SRCS))
+
+$(HOST_BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+
+$(HOST_BUILD)/unit_tests: $(HOST_OBJS)
+	$(HOSTCC) $(HOST_CFLAGS) $(HOST_OBJS) -o $@
+
+-include $(HOST_OBJS:.o=.d)
+
+# ---------------------------------------------------------------- running
+setup:
+	@bash scripts/setup
+
+RUN_CONFIG_x86_64 := x86_64-grub
+RUN_CONFIG_arm64 := arm64-max
+
+run: all
+	$(PYTHON) tests/run --config $(RUN_CONFIG_$(ARCH)) -v
+
+debug: all
+	@bash scripts/debug $(ARCH) $(BUILD)
+
+# Everything: host tests, both arches in every configuration, and the runner's own checks.
+test:
+	$(MAKE) ARCH=x86_64
+	$(MAKE) ARCH=arm64
+	$(MAKE) ARCH=x86_64 SELFTEST=1
+	$(MAKE) ARCH=arm64 SELFTEST=1
+	$(MAKE) $(HOST_BUILD)/unit_tests
+	$(PYTHON) tests/run --all
+
+bench:
+	$(MAKE) ARCH=x86_64
+	$(MAKE) ARCH=arm64
+	$(PYTHON) tests/bench
+
+lint:
+	@bash scripts/lint
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+help:
+	@sed -n '3,9p' Makefile

@@ -1,0 +1,38 @@
+/*
+ * The contract between generic code and each architecture: every function here is
+ * implemented once per arch/<arch>/ and called only by generic code. Static-inline parts of
+ * the contract live in arch/<arch>/include/asm/ (irqflags.h, timex.h, pgtable.h, ...).
+ */
+#pragma once
+
+#include <lib/types.h>
+
+struct mm_struct;
+struct mem_region;
+
+/* Generic entry: the arch calls kmain() once the console works, traps are installed and
+ * boot_info is filled. */
+__noreturn void kmain(void);
+
+/* One character to the boot console (COM1 / PL011). Must work from exception handlers. */
+void arch_console_putc(char c);
+
+/* Starts the interrupt controller and the periodic timer at TIMER_HZ. Called after mm_init()
+ * (device registers are mapped by then). Interrupts stay masked until the caller enables them. */
+void arch_irq_init(void);
+
+/* Reports the result to the host and stops: x86 isa-debug-exit, arm64 semihosting. */
+__noreturn void arch_exit(int code);
+
+/* Prints "x86_64" or "arm64" and the CPU model/features worth knowing in a log. */
+void arch_describe_cpu(void);
+
+/* Device windows that mm_init() maps (uncached) into the kernel tables. */
+unsigned int arch_mmio_regions(const struct mem_region **regions);
+
+/* Loads mm's tables into this CPU and drops every translation of the previous ones. */
+void arch_switch_mm(struct mm_struct *mm);
+
+/* Cycle counter for benchmarks, and its rate in Hz (calibrated where the CPU doesn't say). */
+u64 arch_cycles(void);
+u64 arch_cycles_hz(void);

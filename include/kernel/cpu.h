@@ -1,0 +1,35 @@
+/* Per-CPU state. One CPU for now; every per-CPU field is reached through this_cpu(). */
+#pragma once
+
+#include <lib/types.h>
+#include <kernel/fault.h>
+#include <mm/tlb_stats.h>
+
+/*
+ * SMP bring-up is not implemented yet: NR_CPUS stays 1 and this_cpu() is cpus[0]. Code is
+ * written against this_cpu() so that adding CPUs only changes this header.
+ */
+#define NR_CPUS 1
+
+struct task;
+struct nofault_ctx;
+
+struct cpu {
+	unsigned int id;
+	/* > 0 while an interrupt handler runs on this CPU (see in_interrupt()). */
+	unsigned int irq_depth;
+	struct task *current;
+	/* Flush-instruction counters, incremented where each instruction is issued. */
+	struct tlb_stats tlb_stats;
+	/* The last fault taken by a nofault accessor or call_nofault() (kernel/fault.c). */
+	struct fault_info last_fault;
+	/* Armed by call_nofault(): where an unexpected fault resumes (arch-defined). */
+	struct nofault_ctx *nofault;
+};
+
+extern struct cpu cpus[NR_CPUS];
+
+static inline struct cpu *this_cpu(void)
+{
+	return &cpus[0];
+}

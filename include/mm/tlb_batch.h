@@ -1,0 +1,54 @@
+/*
+ * The TLB gather: what a lazy MMU section has deferred. Ranges of pages to invalidate,
+ * whether walk caches must go too, whether new valid entries still await their barrier, and
+ * page-table pages that may only be freed once the invalidation is complete.
+ */
+#pragma once
+
+#include <lib/types.h>
+
+#define TLB_BATCH_RANGES 16
+#define TLB_BATCH_FREED 32
+
+struct tlb_range {
+	unsigned long start; /* page-aligned VA */
+	unsigned long pages;
+};
+
+struct tlb_batch {
+	struct tlb_range ranges[TLB_BATCH_RANGES];
+	unsigned int nr_ranges;
+	unsigned long nr_pages; /* pages over all ranges */
+	bool flush_all;		/* more ranges than fit: one full flush covers them all */
+	bool nonleaf;		/* a table entry was cleared: walk caches must be invalidated too */
+	bool sync_pending;	/* a new valid entry waits for its publishing barrier (arm64) */
+	phys_addr_t freed[TLB_BATCH_FREED]; /* table pages to free after the flush */
+	unsigned int nr_freed;
+};
+
+/* Queues the page at va for invalidation, merging with an adjacent range. */
+void tlb_batch_add(struct tlb_batch *b, unsigned long va);
+/* True if the page at va awaits invalidation in b. */
+bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va);
+bool tlb_batch_empty(const struct tlb_batch *b);
+/* Queues a page-table page to be freed after the flush (flushes now if the list is full). */
+void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa);
+/* Issues everything b holds (arch_tlb_flush_batch), frees queued tables, empties b. */
+void tlb_batch_flush(struct tlb_batch *b);
+
+/*
+ * Batches of more pages than this are flushed with one full flush instead of page by page.
+ * Linux's x86 tlb_single_page_flush_ceiling (33) and arm64 MAX_DVM_OPS (512) play this role.
+ */
+extern unsigned long tlb_flush_ceiling;
+
+/* --- arch contract (arch/<arch>/tlb.c) --- */
+
+/* Issues the maintenance for b, counting every instruction in this CPU's tlb_stats. */
+void arch_tlb_flush_batch(const struct tlb_batch *b);
+/* Drops every translation of this CPU (counted as tlbi_all). */
+void arch_flush_tlb_all(void);
+/* The arch's default for tlb_flush_ceiling. */
+unsigned long arch_default_flush_ceiling(void);
+/* True when one instruction can invalidate a range of pages (arm64 FEAT_TLBIRANGE). */
+bool arch_has_range_tlbi(void);

@@ -1,0 +1,29 @@
+/* Flush-instruction counters: every backend counts where it issues the instruction. */
+#pragma once
+
+#include <lib/types.h>
+
+struct tlb_stats {
+	u64 pte_writes;	 /* entry stores through pte_update() (any level) */
+	u64 tlbi_page;	 /* one invlpg, or one per-page TLBI (vae1is/vale1is) */
+	u64 tlbi_range;	 /* one range TLBI (rvae1is/rvale1is) */
+	u64 tlbi_all;	 /* one full flush: CR3 reload / PGE toggle / INVPCID-all / vmalle1is */
+	u64 barriers;	 /* one "dsb ishst; isb" publishing new valid entries (arm64) */
+	u64 ipis_sent;	 /* TLB shootdown IPIs sent to other CPUs (0 while NR_CPUS == 1) */
+	u64 shootdowns;	 /* batches that needed remote CPUs (0 while NR_CPUS == 1) */
+	u64 batches;	 /* non-empty flushes of a tlb_batch */
+	u64 bbm_flushes; /* flushes forced by break-before-make inside a batch */
+	u64 arch_enter;	 /* arch_enter_lazy_mmu_mode() calls */
+	u64 arch_leave;	 /* arch_leave_lazy_mmu_mode() calls */
+	u64 arch_flush;	 /* arch_flush_lazy_mmu_mode() calls */
+};
+
+/* Sum of every CPU's counters. */
+void tlb_stats_read(struct tlb_stats *s);
+void tlb_stats_reset(void);
+
+/*
+ * Counts one event on this CPU. A single relaxed atomic add, so an interrupt handler that
+ * counts between a task's load and store cannot make it lose an increment.
+ */
+#define count_tlb_event(field) __atomic_fetch_add(&this_cpu()->tlb_stats.field, 1, __ATOMIC_RELAXED)
