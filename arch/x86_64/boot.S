@@ -1,0 +1,262 @@
+/* x86-64 entry: multiboot2 header, PVH note, and the 32-bit path into long mode and C. */
+#include <asm/boot.h>
+#include <asm/desc.h>
+
+/* Entry bits for the early tables (the full drawing is in asm/pgtable.h). */
+#define PTE_P 0x001
+#define PTE_RW 0x002
+#define PTE_PWT 0x008
+#define PTE_PCD 0x010
+#define PTE_PS 0x080 /* in a page directory entry: a 2 MiB page, not a table */
+
+#define CR0_WP (1 << 16)
+#define CR0_PG (1 << 31)
+#define CR4_PAE (1 << 5)
+#define CR4_PGE (1 << 7)
+#define MSR_EFER 0xc0000080
+#define EFER_LME (1 << 8)
+#define EFER_NXE (1 << 11)
+
+/* CPUID feature bits checked before they are used. */
+#define CPUID1_EDX_PGE (1 << 13)
+#define CPUID81_EDX_NX (1 << 20)
+#define CPUID81_EDX_LM (1 << 29)
+
+#define COM1_PORT 0x3f8
+#define DEBUG_EXIT_PORT 0xf4
+
+/*
+ * Multiboot2 header: magic, architecture (0 = 32-bit protected mode), length, and a
+ * checksum that makes the four fields sum to 0 mod 2^32; then 8-byte aligned tags. The
+ * kernel is an ELF, so GRUB loads it by its program headers and enters at e_entry; no
+ * address tag is needed. No framebuffer tag either: GRUB leaves the display alone, and
+ * everything we print goes to the serial port.
+ */
+	.section .multiboot2, "a"
+	.balign 8
+mb2_header:
+	.long MULTIBOOT2_HEADER_MAGIC
+	.long 0
+	.long mb2_header_end - mb2_header
+	.long 0x100000000 - (MULTIBOOT2_HEADER_MAGIC + 0 + (mb2_header_end - mb2_header))
+
+	/* Information request (type 1, not optional): refuse to boot without these tags. */
+	.balign 8
+mb2_info_request:
+	.short 1, 0
+	.long mb2_info_request_end - mb2_info_request
+	.long 1 /* boot command line */
+	.long 6 /* memory map */
+mb2_info_request_end:
+
+	/* End tag. */
+	.balign 8
+	.short 0, 0
+	.long 8
+mb2_header_end:
+
+/*
+ * PVH: an ELF note "Xen", type XEN_ELFNOTE_PHYS32_ENTRY, holding the 32-bit physical entry.
+ * QEMU's -kernel looks for it to boot an ELF directly, without a boot loader.
+ */
+	.section .note.Xen, "a", @note
+	.balign 4
+	.long 4				/* name size: "Xen\0" */
+	.long 4				/* descriptor size */
+	.long XEN_ELFNOTE_PHYS32_ENTRY
+	.asciz "Xen"
+	.balign 4
+	.long _start
+
+/*
+ * Early page tables, in .bss: one PML4, one PDPT, four page directories mapping 0-4 GiB
+ * with 2 MiB pages, and one 4 KiB table for the 2 MiB that holds the boot stack's guard.
+ */
+	.section .bss.page_aligned, "aw", @nobits
+	.balign 4096
+boot_pml4:
+	.skip 4096
+boot_pdpt:
+	.skip 4096
+boot_pd:
+	.skip 4 * 4096
+boot_pt:
+	.skip 4096
+
+/*
+ * Both loaders enter here in 32-bit protected mode, paging off, interrupts off, flat
+ * segments, and no stack we may rely on:
+ *   multiboot2: eax = 0x36d76289, ebx = physical address of the multiboot2 information
+ *   PVH:        ebx = physical address of struct hvm_start_info (eax is 0 under QEMU)
+ * x86_start() tells them apart from these two values.
+ */
+	.section .text.boot, "ax"
+	.code32
+	.globl _start
+	.type _start, @function
+_start:
+	cli
+	cld
+	/* cpuid and rep stos clobber eax, ebx, ecx, edx, edi: keep the loader's values aside. */
+	mov %eax, %ebp
+	mov %ebx, %esi
+
+	/*
+	 * Clear .bss first, while nothing lives there yet: the page tables and the stack we
+	 * are about to build are in it, so clearing it later would wipe them under our feet.
+	 * (Loaders zero it too, but the kernel should not depend on their diligence.)
+	 */
+	mov $__bss_start, %edi
+	mov $__bss_end, %ecx
+	sub %edi, %ecx
+	shr $2, %ecx
+	xor %eax, %eax
+	rep stosl
+
+	/* Long mode and NX, or a clear message instead of a triple fault. */
+	mov $0x80000000, %eax
+	cpuid
+	cmp $0x80000001, %eax
+	jb no_long_mode
+	mov $0x80000001, %eax
+	cpuid
+	test $CPUID81_EDX_LM, %edx
+	jz no_long_mode
+	test $CPUID81_EDX_NX, %edx
+	jz no_nx
+
+	/* PML4[0] -> the PDPT, PDPT[0..3] -> the four page directories. */
+	movl $(boot_pdpt + PTE_P + PTE_RW), boot_pml4
+	mov $(boot_pd + PTE_P + PTE_RW), %eax
+	xor %ecx, %ecx
+1:	mov %eax, boot_pdpt(, %ecx, 8)
+	add $4096, %eax
+	inc %ecx
+	cmp $4, %ecx
+	jb 1b
+
+	/* 2048 identity 2 MiB pages: RAM, and the LAPIC and HPET just below 4 GiB. */
+	mov $(PTE_P + PTE_RW + PTE_PS), %eax
+	xor %ecx, %ecx
+1:	mov %eax, boot_pd(, %ecx, 8)
+	add $0x200000, %eax
+	inc %ecx
+	cmp $2048, %ecx
+	jb 1b
+
+	/*
+	 * The last GiB is the PCI/device hole: map it uncached (PCD|PWT) rather than trust
+	 * the firmware's MTRRs to override a write-back mapping of device registers.
+	 */
+	mov $1536, %ecx
+1:	orl $(PTE_PCD + PTE_PWT), boot_pd(, %ecx, 8)
+	inc %ecx
+	cmp $2048, %ecx
+	jb 1b
+
+	/*
+	 * The 2 MiB around the stack guard page get a 4 KiB table, identical to the 2 MiB
+	 * page except that the guard is left out: a stack overflow then faults from the very
+	 * first instruction of C, and the #DF handler (on its own IST stack) reports it.
+	 */
+	mov $__stack_guard, %ebx
+	mov %ebx, %eax
+	and $~0x1fffff, %eax
+	or $(PTE_P + PTE_RW), %eax
+	xor %ecx, %ecx
+1:	mov %eax, boot_pt(, %ecx, 8)
+	add $4096, %eax
+	inc %ecx
+	cmp $512, %ecx
+	jb 1b
+	mov %ebx, %eax
+	shr $12, %eax
+	and $511, %eax
+	movl $0, boot_pt(, %eax, 8)
+	shr $21, %ebx
+	movl $(boot_pt + PTE_P + PTE_RW), boot_pd(, %ebx, 8)
+
+	/* CR4: PAE (long mode's entry format), and PGE where the CPU has it. */
+	mov $1, %eax
+	cpuid
+	mov $CR4_PAE, %eax
+	test $CPUID1_EDX_PGE, %edx
+	jz 1f
+	or $CR4_PGE, %eax
+1:	mov %cr4, %ecx
+	or %eax, %ecx
+	mov %ecx, %cr4
+
+	mov $boot_pml4, %eax
+	mov %eax, %cr3
+
+	/* EFER: long mode (active once paging is on) and no-execute support. */
+	mov $MSR_EFER, %ecx
+	rdmsr
+	or $(EFER_LME + EFER_NXE), %eax
+	wrmsr
+
+	/*
+	 * Paging on: with EFER.LME set this activates long mode (in 32-bit compatibility
+	 * mode until CS changes). WP makes read-only pages read-only for the kernel as well.
+	 */
+	mov %cr0, %eax
+	or $(CR0_PG + CR0_WP), %eax
+	mov %eax, %cr0
+
+	/* The kernel GDT (desc.c) has a 64-bit code segment; a far jump loads it into CS. */
+	lgdt x86_gdt_ptr
+	ljmp $GDT_KERNEL_CS, $start64
+
+no_long_mode:
+	mov $msg_no_long_mode, %ecx
+	jmp early_fail
+no_nx:
+	mov $msg_no_nx, %ecx
+	/* fall through */
+
+/* Prints the string at ecx on COM1 (usable without setup under QEMU) and exits with 2. */
+early_fail:
+	mov $COM1_PORT, %dx
+1:	movb (%ecx), %al
+	test %al, %al
+	jz 2f
+	outb %al, %dx
+	inc %ecx
+	jmp 1b
+2:	mov $2, %eax
+	mov $DEBUG_EXIT_PORT, %dx
+	outl %eax, %dx
+3:	hlt
+	jmp 3b
+	.size _start, . - _start
+
+	.code64
+	.type start64, @function
+start64:
+	/* Data segments: the flat kernel data descriptor; fs and gs are unused. */
+	mov $GDT_KERNEL_DS, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+	xor %eax, %eax
+	mov %ax, %fs
+	mov %ax, %gs
+
+	mov $__stack_top, %rsp
+	/* x86_start(magic, info). 32-bit moves zero the upper halves, whatever they held. */
+	mov %ebp, %edi
+	mov %esi, %esi
+	/* A zero frame pointer ends every backtrace here. */
+	xor %ebp, %ebp
+	call x86_start
+1:	cli
+	hlt
+	jmp 1b
+	.size start64, . - start64
+
+	.section .rodata
+msg_no_long_mode:
+	.asciz "lazymmu: this CPU has no 64-bit long mode\r\nlazymmu: exit 2\r\n"
+msg_no_nx:
+	.asciz "lazymmu: this CPU has no NX (no-execute) support\r\nlazymmu: exit 2\r\n"
