@@ -1,0 +1,49 @@
+/* The PL011 console: polled output, usable from any context including exception handlers. */
+#include <asm/io.h>
+#include <asm/pl011.h>
+#include <kernel/arch.h>
+
+/*
+ * Where characters go. Until arm64_start() has read the device tree this is QEMU virt's
+ * fixed PL011, which the boot tables map (the whole first GiB is Device memory).
+ */
+static unsigned long uart_base = PL011_EARLY_BASE;
+
+/*
+ * UARTCLK: QEMU virt feeds its PL011 from a fixed 24 MHz clock ("apb-pclk" in the device
+ * tree). divisor = UARTCLK / (16 * baud) = 24000000 / (16 * 115200) = 13.0208...:
+ * IBRD = 13 and FBRD = round(0.0208 * 64) = 1. (QEMU ignores the rate; silicon doesn't.)
+ */
+#define PL011_IBRD_115200 13
+#define PL011_FBRD_115200 1
+
+void arm64_console_init(phys_addr_t base)
+{
+	unsigned long b = (unsigned long)base;
+
+	/* Let whatever the early console queued drain, then follow the TRM's order: disable,
+	 * flush the FIFO (FEN = 0), set the rate and format, enable. */
+	while (mmio_read32(uart_base + UARTFR) & UARTFR_BUSY)
+		;
+	uart_base = b;
+	mmio_write32(b + UARTCR, 0);
+	while (mmio_read32(b + UARTFR) & UARTFR_BUSY)
+		;
+	mmio_write32(b + UARTLCR_H, 0);
+	mmio_write32(b + UARTIBRD, PL011_IBRD_115200);
+	mmio_write32(b + UARTFBRD, PL011_FBRD_115200);
+	/* 8 data bits, no parity, 1 stop bit, FIFOs on. LCR_H last: it latches IBRD/FBRD. */
+	mmio_write32(b + UARTLCR_H, UARTLCR_H_WLEN8 | UARTLCR_H_FEN);
+	/* Polled: no interrupts wanted, none left pending. */
+	mmio_write32(b + UARTIMSC, 0);
+	mmio_write32(b + UARTICR, 0x7ff);
+	mmio_write32(b + UARTCR, UARTCR_UARTEN | UARTCR_TXE | UARTCR_RXE);
+}
+
+/* No lock and no state beyond the base address: safe in exception handlers and panics. */
+void arch_console_putc(char c)
+{
+	while (mmio_read32(uart_base + UARTFR) & UARTFR_TXFF)
+		;
+	mmio_write32(uart_base + UARTDR, (u8)c);
+}

@@ -1,0 +1,193 @@
+/* The EL1 exception vector table, register save/restore around the C handlers, and eret. */
+#include <asm/traps.h>
+
+/*
+ * VBAR_EL1 points at a table of 16 entries, 0x80 bytes (32 instructions) each, 2 KiB
+ * aligned (VBAR_EL1 bits [10:0] are RES0). Which entry runs depends on where the
+ * exception came from and what kind it is:
+ *
+ *   offset  from                                  sync   IRQ    FIQ    SError
+ *   0x000   current EL, interrupted code on SP_EL0 0x000  0x080  0x100  0x180
+ *   0x200   current EL, on SP_EL1 (the kernel)     0x200  0x280  0x300  0x380
+ *   0x400   lower EL, AArch64 (EL0 - we have none) 0x400  0x480  0x500  0x580
+ *   0x600   lower EL, AArch32                      0x600  0x680  0x700  0x780
+ *
+ * Taking an exception to EL1 saves PC in ELR_EL1 and PSTATE in SPSR_EL1, masks D, A, I
+ * and F, and switches to SP_EL1. General-purpose registers are ours to save. Each entry
+ * branches to a stub below; only the kernel's own sync and IRQ entries can return.
+ */
+.macro ventry target
+	.balign 0x80
+	b	\target
+.endm
+
+	.text
+	.balign 2048
+	.globl arm64_vectors
+arm64_vectors:
+	ventry	el1t_sync
+	ventry	el1t_irq
+	ventry	el1t_fiq
+	ventry	el1t_serror
+	ventry	el1h_sync
+	ventry	el1h_irq
+	ventry	el1h_fiq
+	ventry	el1h_serror
+	ventry	el0_64_sync
+	ventry	el0_64_irq
+	ventry	el0_64_fiq
+	ventry	el0_64_serror
+	ventry	el0_32_sync
+	ventry	el0_32_irq
+	ventry	el0_32_fiq
+	ventry	el0_32_serror
+	.balign 0x80
+
+/* Stores x0-x30, ELR, SPSR, ESR and FAR into the frame at sp (x0 must hold its own value). */
+.macro save_frame
+	stp	x0, x1, [sp, #FRAME_X(0)]
+	stp	x2, x3, [sp, #FRAME_X(2)]
+	stp	x4, x5, [sp, #FRAME_X(4)]
+	stp	x6, x7, [sp, #FRAME_X(6)]
+	stp	x8, x9, [sp, #FRAME_X(8)]
+	stp	x10, x11, [sp, #FRAME_X(10)]
+	stp	x12, x13, [sp, #FRAME_X(12)]
+	stp	x14, x15, [sp, #FRAME_X(14)]
+	stp	x16, x17, [sp, #FRAME_X(16)]
+	stp	x18, x19, [sp, #FRAME_X(18)]
+	stp	x20, x21, [sp, #FRAME_X(20)]
+	stp	x22, x23, [sp, #FRAME_X(22)]
+	stp	x24, x25, [sp, #FRAME_X(24)]
+	stp	x26, x27, [sp, #FRAME_X(26)]
+	stp	x28, x29, [sp, #FRAME_X(28)]
+	str	x30, [sp, #FRAME_X(30)]
+	/* The syndrome registers now, before any C code could take a fault that rewrites them. */
+	mrs	x0, elr_el1
+	mrs	x1, spsr_el1
+	stp	x0, x1, [sp, #FRAME_ELR]
+	mrs	x0, esr_el1
+	mrs	x1, far_el1
+	stp	x0, x1, [sp, #FRAME_ESR]
+.endm
+
+/*
+ * One entry stub: reserve the frame, check the stack, save, call handler(frame, vector).
+ *
+ * The stack check. A kernel stack overflow runs into the guard page below the boot stack
+ * and faults - and taking that fault pushes the exception frame onto the very same stack,
+ * which faults again, and again: without a check the CPU loops through this entry,
+ * sinking a frame at a time, and either hangs or walks off the guard page into the bss
+ * below and corrupts it. So before the first store we look at where the frame would go:
+ * if it lies in the guard page (or sp is not 16-byte aligned, which would fault the same
+ * way with SCTLR_EL1.SA set), we switch to a small emergency stack and report from there.
+ * Nothing is stored before the check: the only scratch space is a system register
+ * (TPIDR_EL1, otherwise unused) that holds x0 meanwhile. IRQs, SErrors and debug
+ * exceptions are masked on entry and none of these instructions can fault, so nothing can
+ * come in between and reuse it. Limits: an overflow that jumps over the whole guard page
+ * in one step (a frame of more than 4 KiB) isn't caught, and a later stack (per task)
+ * would need its own bounds here.
+ */
+.macro entry_stub name, vector, handler, returns
+\name:
+	sub	sp, sp, #FRAME_SIZE
+	msr	tpidr_el1, x0
+	mov	x0, sp
+	tst	x0, #15
+	b.ne	2f
+	adrp	x0, __stack_guard	/* page aligned, so adrp yields it exactly */
+	cmp	sp, x0
+	b.lo	1f
+	add	x0, x0, #4096
+	cmp	sp, x0
+	b.lo	2f
+1:	mrs	x0, tpidr_el1
+	save_frame
+	add	x0, sp, #FRAME_SIZE
+	str	x0, [sp, #FRAME_SP]
+	mov	x0, sp
+	mov	x1, #\vector
+	bl	\handler
+	.if \returns
+	b	arm64_exception_return
+	.else
+	b	.
+	.endif
+
+	/* Bad stack: the interrupted sp goes to SP_EL0 (free: we always run on SP_EL1). */
+2:	add	sp, sp, #FRAME_SIZE
+	mov	x0, sp
+	msr	sp_el0, x0
+	adrp	x0, arm64_emergency_stack_top
+	add	x0, x0, :lo12:arm64_emergency_stack_top
+	sub	sp, x0, #FRAME_SIZE
+	mrs	x0, tpidr_el1
+	save_frame
+	mrs	x0, sp_el0
+	str	x0, [sp, #FRAME_SP]
+	mov	x0, sp
+	mov	x1, #\vector
+	bl	arm64_handle_bad_stack
+	b	.
+.endm
+
+	entry_stub el1t_sync, VEC_CUR_SP0 + VEC_SYNC, arm64_handle_unexpected, 0
+	entry_stub el1t_irq, VEC_CUR_SP0 + VEC_IRQ, arm64_handle_unexpected, 0
+	entry_stub el1t_fiq, VEC_CUR_SP0 + VEC_FIQ, arm64_handle_unexpected, 0
+	entry_stub el1t_serror, VEC_CUR_SP0 + VEC_SERROR, arm64_handle_unexpected, 0
+	entry_stub el1h_sync, VEC_CUR_SPX + VEC_SYNC, arm64_handle_sync, 1
+	entry_stub el1h_irq, VEC_CUR_SPX + VEC_IRQ, arm64_handle_irq, 1
+	entry_stub el1h_fiq, VEC_CUR_SPX + VEC_FIQ, arm64_handle_unexpected, 0
+	entry_stub el1h_serror, VEC_CUR_SPX + VEC_SERROR, arm64_handle_unexpected, 0
+	entry_stub el0_64_sync, VEC_LOWER_A64 + VEC_SYNC, arm64_handle_unexpected, 0
+	entry_stub el0_64_irq, VEC_LOWER_A64 + VEC_IRQ, arm64_handle_unexpected, 0
+	entry_stub el0_64_fiq, VEC_LOWER_A64 + VEC_FIQ, arm64_handle_unexpected, 0
+	entry_stub el0_64_serror, VEC_LOWER_A64 + VEC_SERROR, arm64_handle_unexpected, 0
+	entry_stub el0_32_sync, VEC_LOWER_A32 + VEC_SYNC, arm64_handle_unexpected, 0
+	entry_stub el0_32_irq, VEC_LOWER_A32 + VEC_IRQ, arm64_handle_unexpected, 0
+	entry_stub el0_32_fiq, VEC_LOWER_A32 + VEC_FIQ, arm64_handle_unexpected, 0
+	entry_stub el0_32_serror, VEC_LOWER_A32 + VEC_SERROR, arm64_handle_unexpected, 0
+
+/*
+ * Back to the interrupted code with whatever the frame holds now: a handler may have
+ * changed elr (an exception-table fixup) or, for call_nofault(), the callee-saved
+ * registers, sp and x0. eret restores PC from ELR_EL1 and all of PSTATE (interrupt masks
+ * included) from SPSR_EL1 in one step.
+ */
+arm64_exception_return:
+	ldp	x0, x1, [sp, #FRAME_ELR]
+	msr	elr_el1, x0
+	msr	spsr_el1, x1
+	ldp	x2, x3, [sp, #FRAME_X(2)]
+	ldp	x4, x5, [sp, #FRAME_X(4)]
+	ldp	x6, x7, [sp, #FRAME_X(6)]
+	ldp	x8, x9, [sp, #FRAME_X(8)]
+	ldp	x10, x11, [sp, #FRAME_X(10)]
+	ldp	x12, x13, [sp, #FRAME_X(12)]
+	ldp	x14, x15, [sp, #FRAME_X(14)]
+	ldp	x16, x17, [sp, #FRAME_X(16)]
+	ldp	x18, x19, [sp, #FRAME_X(18)]
+	ldp	x20, x21, [sp, #FRAME_X(20)]
+	ldp	x22, x23, [sp, #FRAME_X(22)]
+	ldp	x24, x25, [sp, #FRAME_X(24)]
+	ldp	x26, x27, [sp, #FRAME_X(26)]
+	ldp	x28, x29, [sp, #FRAME_X(28)]
+	ldr	x30, [sp, #FRAME_X(30)]
+	/*
+	 * sp last: usually the frame's own top, but call_nofault() resumes on another sp.
+	 * The frame stays readable below the new sp for the final load - nothing can be
+	 * pushed in between, as every exception but a synchronous one is masked here and
+	 * these loads cannot fault.
+	 */
+	ldr	x0, [sp, #FRAME_SP]
+	mov	x1, sp
+	mov	sp, x0
+	ldp	x0, x1, [x1, #FRAME_X(0)]
+	eret
+
+/* The stack a bad-stack report runs on. */
+	.bss
+	.balign 16
+	.globl arm64_emergency_stack_top
+arm64_emergency_stack:
+	.skip EMERGENCY_STACK_SIZE
+arm64_emergency_stack_top:
