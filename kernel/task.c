@@ -12,5 +12,5 @@ void task_init_boot(void)
 
 	memset(t, 0, sizeof(*t));
 	t->name = "boot";
-	cpu->current = t;
+	cpu->current_task = t;
 }

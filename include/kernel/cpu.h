@@ -18,7 +18,7 @@ struct cpu {
 	unsigned int id;
 	/* > 0 while an interrupt handler runs on this CPU (see in_interrupt()). */
 	unsigned int irq_depth;
-	struct task *current;
+	struct task *current_task; /* read it as `current` (kernel/task.h) */
 	/* Flush-instruction counters, incremented where each instruction is issued. */
 	struct tlb_stats tlb_stats;
 	/* The last fault taken by a nofault accessor or call_nofault() (kernel/fault.c). */

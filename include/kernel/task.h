@@ -14,7 +14,8 @@ struct task {
 	struct tlb_batch tlb_batch;
 };
 
-#define current (this_cpu()->current)
+/* The member can't be called "current" itself: this macro would rewrite every use of it. */
+#define current (this_cpu()->current_task)
 
 /* Makes the boot flow of this CPU a task and sets current. */
 void task_init_boot(void);

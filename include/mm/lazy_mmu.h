@@ -12,16 +12,22 @@
  *
  * enable()/disable() do nothing while paused; all four do nothing in interrupt context
  * (updates made there always take effect at once). Misuse (disable or resume at 0, enable
- * or pause at 255) warns once and leaves the state exactly as it was.
+ * or pause at 255) warns once and leaves the state exactly as it was. The checks are made
+ * in this order: interrupt context, then paused, then misuse - so disable() at 0 while
+ * paused is a silent no-op, as in Linux.
  *
  * The arch hooks are arch_enter_lazy_mmu_mode(), arch_leave_lazy_mmu_mode() and
  * arch_flush_lazy_mmu_mode(): an arch defines them in <asm/lazy_mmu.h> (and #defines their
- * names); a missing hook is a no-op.
+ * names); a missing header or a missing hook is a no-op. A hook is called with interrupts
+ * disabled, after the counts have changed: it sees is_lazy_mmu_mode_active() as it will be
+ * when the helper returns (true inside enter and flush, false inside leave).
  */
 #pragma once
 
 #include <lib/types.h>
+#if __has_include(<asm/lazy_mmu.h>)
 #include <asm/lazy_mmu.h>
+#endif
 
 struct lazy_mmu_state {
 	u8 enable_count;
@@ -32,6 +38,7 @@ void lazy_mmu_mode_enable(void);
 void lazy_mmu_mode_disable(void);
 void lazy_mmu_mode_pause(void);
 void lazy_mmu_mode_resume(void);
+/* In a section that is not paused, and not in interrupt context. */
 bool is_lazy_mmu_mode_active(void);
 
 /*
@@ -41,6 +48,10 @@ bool is_lazy_mmu_mode_active(void);
  *   LAZY_MMU_EAGER    complete every update at once, sections or not
  *   LAZY_MMU_FLOOR    no invalidation and no barrier at all: UNSAFE, benchmarks only, to
  *                     measure the bare PTE stores that no batching can go below
+ *
+ * Switching inside an active section first flushes it (arch_flush_lazy_mmu_mode()), so
+ * nothing queued under the old policy is left behind; the section stays open. Switching
+ * from interrupt context, or to a value that is not a backend, warns once and is refused.
  */
 enum lazy_mmu_backend {
 	LAZY_MMU_BATCHED,
@@ -50,9 +61,24 @@ enum lazy_mmu_backend {
 
 void lazy_mmu_set_backend(enum lazy_mmu_backend backend);
 enum lazy_mmu_backend lazy_mmu_get_backend(void);
+/* "batched", "eager" or "floor". */
+const char *lazy_mmu_backend_name(enum lazy_mmu_backend backend);
 
-/* Teaching aid: when on, every helper and arch-hook call prints the counts after it. */
+/*
+ * Teaching aid: when on, every helper call (and every backend switch) logs one line with
+ * the arch hook it called and the counts after it, indented by nesting depth:
+ *
+ *   lazy_mmu: enable()        -> arch_enter   enable=1 pause=0
+ *   lazy_mmu:   enable()      -> (none)       enable=2 pause=0
+ *
+ * Lines go to the console as KTAP diagnostics ("    # lazy_mmu: ..."), or, after
+ * lazy_mmu_trace_to(buf, size), are appended to buf instead (without the "    # ", each
+ * ending in "\n", always NUL-terminated, silently truncated when full) so a test can
+ * compare them with the expected text. lazy_mmu_trace_to(NULL, 0) goes back to the console.
+ * Both settings are global (one CPU for now).
+ */
 void lazy_mmu_set_trace(bool on);
+void lazy_mmu_trace_to(char *buf, size_t size);
 
 #ifndef arch_enter_lazy_mmu_mode
 static inline void arch_enter_lazy_mmu_mode(void)
