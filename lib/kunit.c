@@ -91,15 +91,15 @@ static __attribute__((noinline)) void run_protected(struct kunit *test,
 		fn(test);
 }
 
+static const struct kunit_suite *running_suite;
+static const struct kunit_case *running_case;
+
+/* test->priv stays the suite's: init may set it for the case and exit to use, as in KUnit. */
 static void run_init(struct kunit *test)
 {
-	const struct kunit_suite *suite = test->priv;
-
-	if (suite->init(test) != 0)
+	if (running_suite->init(test) != 0)
 		kunit_fail(test, true, __FILE__, __LINE__, "suite init failed");
 }
-
-static const struct kunit_case *running_case;
 
 static void run_case_body(struct kunit *test)
 {
@@ -121,6 +121,7 @@ static bool run_suite(struct kunit_suite *suite, int index)
 	int nr = count_cases(suite), i = 0, failed = 0, skipped = 0;
 
 	printk("    KTAP version 1\n    # Subtest: %s\n    1..%d\n", suite->name, nr);
+	running_suite = suite;
 	for (struct kunit_case *c = suite->test_cases; c->run_case; c++) {
 		struct kunit test = { .name = c->name, .status = KUNIT_SUCCESS };
 
@@ -129,11 +130,8 @@ static bool run_suite(struct kunit_suite *suite, int index)
 		snprintf(current_test, sizeof(current_test), "%s.%s", suite->name, c->name);
 		/* Names the case before it runs, so a hang or crash can be pinned on it. */
 		printk("    # running: %s\n", c->name);
-		if (suite->init) {
-			test.priv = suite;
+		if (suite->init)
 			run_protected(&test, run_init);
-			test.priv = NULL;
-		}
 		if (test.status == KUNIT_SUCCESS)
 			run_protected(&test, run_case_body);
 		if (suite->exit)
@@ -153,6 +151,7 @@ static bool run_suite(struct kunit_suite *suite, int index)
 	}
 	current_test[0] = '\0';
 	running_case = NULL;
+	running_suite = NULL;
 
 	if (failed)
 		printk("not ok %d %s\n", index, suite->name);

@@ -63,12 +63,16 @@ static void print_num(struct sink *k, const struct spec *sp, unsigned long long 
 		sign = '+';
 	else if (sp->space)
 		sign = ' ';
+	zeros = sp->precision > n ? sp->precision - n : 0;
+	/*
+	 * '#': "0x" before every hex value, 0 included (C prints a bare "0" there; Linux, and
+	 * register dumps that want a fixed-width "%#018lx", prefer "0x0..."). For octal, as C
+	 * says, one more leading zero only if the digits don't already start with one.
+	 */
 	if (sp->alt && base == 16)
 		prefix = upper ? "0X" : "0x";
-	else if (sp->alt && base == 8)
+	else if (sp->alt && base == 8 && zeros == 0 && (n == 0 || buf[n - 1] != '0'))
 		prefix = "0";
-
-	zeros = sp->precision > n ? sp->precision - n : 0;
 	width = n + zeros + (sign ? 1 : 0) + (int)strlen(prefix);
 	if (sp->zero && !sp->left && sp->precision < 0 && sp->width > width) {
 		zeros += sp->width - width;
@@ -198,6 +202,9 @@ int vcbprintf(putc_fn out, void *ctx, const char *fmt, va_list ap_in)
 			continue;
 		}
 		f = parse_spec(f + 1, &sp, &ap);
+		/* '+' and ' ' ask for a sign: C applies them to signed conversions only. */
+		if (*f != 'd' && *f != 'i')
+			sp.plus = sp.space = false;
 		switch (*f) {
 		case 'd':
 		case 'i':

@@ -1,10 +1,20 @@
 /* Freestanding memory and string routines; the compiler may also emit calls to these. */
 #include <lib/string.h>
 
+/*
+ * memset and memcpy move 8 bytes at a time when both sides are aligned: frames are zeroed
+ * and poisoned a page at a time, and under TCG every instruction counts.
+ */
 void *memset(void *s, int c, size_t n)
 {
 	unsigned char *p = s;
 
+	if (IS_ALIGNED((uintptr_t)p, 8)) {
+		u64 pattern = 0x0101010101010101ULL * (unsigned char)c;
+
+		for (; n >= 8; n -= 8, p += 8)
+			*(u64 *)p = pattern;
+	}
 	while (n--)
 		*p++ = (unsigned char)c;
 	return s;
@@ -15,6 +25,9 @@ void *memcpy(void *dst, const void *src, size_t n)
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	if (IS_ALIGNED((uintptr_t)d | (uintptr_t)s, 8))
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(u64 *)d = *(const u64 *)s;
 	while (n--)
 		*d++ = *s++;
 	return dst;

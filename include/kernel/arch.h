@@ -33,6 +33,10 @@ unsigned int arch_mmio_regions(const struct mem_region **regions);
 /* Loads mm's tables into this CPU and drops every translation of the previous ones. */
 void arch_switch_mm(struct mm_struct *mm);
 
+/* Makes instructions written through data accesses at [addr, addr+len) fetchable (arm64
+ * cleans the D-cache and invalidates the I-cache to the point of unification; x86 snoops). */
+void arch_sync_icache(const void *addr, size_t len);
+
 /* Cycle counter for benchmarks, and its rate in Hz (calibrated where the CPU doesn't say). */
 u64 arch_cycles(void);
 u64 arch_cycles_hz(void);

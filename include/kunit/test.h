@@ -70,7 +70,7 @@ __noreturn void kunit_skip(struct kunit *test, const char *fmt, ...) __printf(2,
 
 #define KUNIT_BOOL_CHECK(test, abort, cond, expect)                                        \
 	do {                                                                              \
-		if (!!(cond) != (expect))                                                 \
+		if ((!!(cond)) != (expect))                                               \
 			kunit_fail(test, abort, __FILE__, __LINE__, "Expected %s to be %s", \
 				   #cond, (expect) ? "true" : "false");                   \
 	} while (0)
