@@ -4,7 +4,9 @@
 #include <kernel/exit.h>
 #include <kernel/irq.h>
 #include <kernel/printk.h>
+#include <kernel/sections.h>
 #include <kernel/task.h>
+#include <mm/mm.h>
 #include <kunit/test.h>
 
 __noreturn void kmain(void)
@@ -18,7 +20,16 @@ __noreturn void kmain(void)
 		printk("lazymmu: ram %#llx-%#llx\n", (unsigned long long)boot_info.ram[i].base,
 		       (unsigned long long)(boot_info.ram[i].base + boot_info.ram[i].size - 1));
 
+	/*
+	 * Never hand out the kernel image, nor the first MiB (x86's BIOS data, real-mode IVT
+	 * and page 0; below RAM on arm64, so a no-op there).
+	 */
+	boot_add_region(boot_info.reserved, &boot_info.nr_reserved, 0, 0x100000);
+	boot_add_region(boot_info.reserved, &boot_info.nr_reserved,
+			virt_to_phys(_kernel_start), (u64)(_kernel_end - _kernel_start));
+	frames_init(&boot_info);
 	task_init_boot();
+	mm_init();
 	arch_irq_init();
 	local_irq_enable();
 

@@ -1,0 +1,320 @@
+/* The generic page-table code: one door for entry writes, a 4-level walker, map/unmap/protect. */
+#include <kernel/irq.h>
+#include <kernel/task.h>
+#include <lib/errno.h>
+#include <mm/lazy_mmu.h>
+#include <mm/mm.h>
+#include <mm/tlb_batch.h>
+#include <mm/tlb_stats.h>
+
+struct mm_struct init_mm = { .name = "init_mm" };
+
+static pte_t *table_at(phys_addr_t pa)
+{
+	return phys_to_virt(pa);
+}
+
+static void tlb_batch_init(struct tlb_batch *b)
+{
+	b->nr_ranges = 0;
+	b->nr_pages = 0;
+	b->flush_all = false;
+	b->nonleaf = false;
+	b->sync_pending = false;
+	b->nr_freed = 0;
+}
+
+/*
+ * The batch an update may defer into: the current task's while its lazy MMU section is
+ * active and the batched backend is selected; otherwise NULL, and the update completes at
+ * once. Interrupt handlers never see the task's batch (is_lazy_mmu_mode_active() is false in
+ * interrupt context), so an interrupt can't tear a half-queued range.
+ */
+static struct tlb_batch *deferring_batch(void)
+{
+	if (lazy_mmu_get_backend() == LAZY_MMU_BATCHED && is_lazy_mmu_mode_active())
+		return &current->tlb_batch;
+	return NULL;
+}
+
+/*
+ * Writes one entry at any level and performs or queues its maintenance:
+ *   - a valid entry replaced by anything different: its translation may be cached, so the
+ *     page is invalidated (and, for a table entry, the walk caches too);
+ *   - a new valid entry on an arch where the walker may not see plain stores in time
+ *     (arm64): a publishing barrier;
+ *   - break-before-make: where the arch requires it, a valid entry whose output changes is
+ *     first cleared and invalidated; and a valid entry is never made while an earlier break
+ *     of the same page still waits in the batch.
+ */
+static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
+{
+	struct tlb_batch *batch = deferring_batch(), now;
+	struct tlb_batch *b = batch ? batch : &now;
+	pte_t old = READ_ONCE(*ptep);
+
+	if (lazy_mmu_get_backend() == LAZY_MMU_FLOOR) {
+		/* The benchmark floor: the bare store, no maintenance at all (unsafe). */
+		WRITE_ONCE(*ptep, pte);
+		count_tlb_event(pte_writes);
+		return;
+	}
+	if (!batch)
+		tlb_batch_init(&now);
+	va = ALIGN_DOWN(va, LEVEL_SIZE(level));
+
+	if (arch_pte_needs_bbm(old, pte)) {
+		/* Break: the old translation must be gone everywhere before the new one exists. */
+		WRITE_ONCE(*ptep, __pte(0));
+		count_tlb_event(pte_writes);
+		tlb_batch_add(b, va);
+		if (level > 0)
+			b->nonleaf = true;
+		if (batch)
+			count_tlb_event(bbm_flushes);
+		tlb_batch_flush(b);
+		old = __pte(0);
+	} else if (batch && arch_has_break_before_make() && pte_present(pte) &&
+		   tlb_batch_contains(b, va)) {
+		/* Make after a queued break: complete the break first. */
+		count_tlb_event(bbm_flushes);
+		tlb_batch_flush(b);
+	}
+
+	WRITE_ONCE(*ptep, pte);
+	count_tlb_event(pte_writes);
+	if (pte_present(old) && pte_val(old) != pte_val(pte)) {
+		tlb_batch_add(b, va);
+		if (level > 0)
+			b->nonleaf = true;
+	}
+	if (arch_pte_needs_sync(pte))
+		b->sync_pending = true;
+	if (!batch)
+		tlb_batch_flush(b);
+}
+
+void pte_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte)
+{
+	(void)mm; /* one address space for now; a per-mm ASID would be chosen here */
+	entry_update(va, ptep, pte, 0);
+}
+
+/*
+ * A page-table page that is no longer linked may be reused only after the invalidation of
+ * the entry that linked it: at once when the update completed eagerly, else at the flush.
+ */
+static void free_table_after_flush(phys_addr_t pa)
+{
+	struct tlb_batch *batch = deferring_batch();
+
+	if (batch)
+		tlb_batch_free_table(batch, pa);
+	else
+		free_frame(pa);
+}
+
+/* The leaf slot for va; with alloc, missing tables are created (-ENOMEM when out of frames). */
+static pte_t *walk(struct mm_struct *mm, unsigned long va, bool alloc, int *err)
+{
+	pte_t *table = table_at(mm->pgd);
+
+	for (int level = PGTABLE_LEVELS - 1; level > 0; level--) {
+		pte_t *slot = &table[pt_index(va, level)];
+		pte_t e = READ_ONCE(*slot);
+
+		if (pte_none(e)) {
+			phys_addr_t pa;
+
+			if (!alloc)
+				return NULL;
+			pa = alloc_frame();
+			if (!pa) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			/* alloc_frame() zeroed it: the walker finds only empty entries below. */
+			e = mk_table_entry(pa);
+			entry_update(va, slot, e, level);
+		}
+		table = table_at(pte_table_pa(e));
+	}
+	return &table[pt_index(va, 0)];
+}
+
+pte_t *pte_lookup(struct mm_struct *mm, unsigned long va)
+{
+	return walk(mm, va, false, NULL);
+}
+
+static bool table_empty(const pte_t *table)
+{
+	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++)
+		if (!pte_none(READ_ONCE(table[i])))
+			return false;
+	return true;
+}
+
+/*
+ * Unlinks and frees every table below `table` (an entry array at `level`, covering VAs from
+ * `base`) that is empty and lies in [start, end). The caller decides about `table` itself.
+ */
+static void prune(pte_t *table, int level, unsigned long base, unsigned long start,
+		  unsigned long end)
+{
+	unsigned long size = LEVEL_SIZE(level);
+	unsigned long first = start > base ? (start - base) / size : 0;
+
+	for (unsigned long i = first; i < PTRS_PER_TABLE; i++) {
+		unsigned long va = base + i * size;
+		pte_t e = READ_ONCE(table[i]);
+		pte_t *child;
+
+		if (va >= end)
+			break;
+		if (level == 0 || pte_none(e))
+			continue;
+		child = table_at(pte_table_pa(e));
+		prune(child, level - 1, va, start, end);
+		if (table_empty(child)) {
+			entry_update(va, &table[i], __pte(0), level);
+			free_table_after_flush(pte_table_pa(e));
+		}
+	}
+}
+
+/* Valid user-supplied range: page aligned, non-empty, inside the low canonical half. */
+static bool range_ok(unsigned long va, unsigned long npages)
+{
+	unsigned long top = 1UL << LEVEL_SHIFT(PGTABLE_LEVELS); /* 2^48 */
+
+	return IS_ALIGNED(va, PAGE_SIZE) && npages > 0 && va < top &&
+	       npages <= (top - va) / PAGE_SIZE;
+}
+
+/* Counts the pages in [va, va + npages) that have an entry (pte_none() false). */
+static unsigned long count_mapped(struct mm_struct *mm, unsigned long va, unsigned long npages)
+{
+	unsigned long n = 0, end = va + npages * PAGE_SIZE;
+
+	while (va < end) {
+		/* One walk per leaf table, then step through its entries. */
+		unsigned long next = MIN(ALIGN_DOWN(va, LEVEL_SIZE(1)) + LEVEL_SIZE(1), end);
+		pte_t *ptep = pte_lookup(mm, va);
+
+		for (; va < next; va += PAGE_SIZE, ptep = ptep ? ptep + 1 : NULL)
+			if (ptep && !pte_none(READ_ONCE(*ptep)))
+				n++;
+	}
+	return n;
+}
+
+/* Clears the leaf entries of [va, va + npages) that exist, then frees emptied tables. */
+static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long npages)
+{
+	unsigned long start = va, end = va + npages * PAGE_SIZE;
+
+	while (va < end) {
+		unsigned long next = MIN(ALIGN_DOWN(va, LEVEL_SIZE(1)) + LEVEL_SIZE(1), end);
+		pte_t *ptep = pte_lookup(mm, va);
+
+		for (; va < next; va += PAGE_SIZE, ptep = ptep ? ptep + 1 : NULL)
+			if (ptep && !pte_none(READ_ONCE(*ptep)))
+				pte_update(mm, va, ptep, __pte(0));
+	}
+	prune(table_at(mm->pgd), PGTABLE_LEVELS - 1, 0, start, end);
+}
+
+int map_pages(struct mm_struct *mm, unsigned long va, phys_addr_t pa, unsigned long npages,
+	      pgprot_t prot)
+{
+	unsigned long start = va, end = va + npages * PAGE_SIZE;
+	int err = 0;
+
+	if (!range_ok(va, npages) || !IS_ALIGNED(pa, PAGE_SIZE))
+		return -EINVAL;
+	if (count_mapped(mm, va, npages))
+		return -EEXIST; /* overlapping: nothing is changed */
+
+	lazy_mmu_mode_enable();
+	while (va < end && !err) {
+		unsigned long next = MIN(ALIGN_DOWN(va, LEVEL_SIZE(1)) + LEVEL_SIZE(1), end);
+		pte_t *ptep = walk(mm, va, true, &err);
+
+		for (; ptep && va < next; va += PAGE_SIZE, pa += PAGE_SIZE, ptep++)
+			pte_update(mm, va, ptep, mk_pte(pa, prot));
+	}
+	if (err) {
+		/* Out of frames part-way: undo the pages mapped so far and every table made. */
+		clear_range(mm, start, npages);
+	}
+	lazy_mmu_mode_disable();
+	return err;
+}
+
+int unmap_pages(struct mm_struct *mm, unsigned long va, unsigned long npages)
+{
+	if (!range_ok(va, npages))
+		return -EINVAL;
+	if (count_mapped(mm, va, npages) != npages)
+		return -ENOENT; /* a hole in the range: nothing is changed */
+
+	lazy_mmu_mode_enable();
+	clear_range(mm, va, npages);
+	lazy_mmu_mode_disable();
+	return 0;
+}
+
+int protect_pages(struct mm_struct *mm, unsigned long va, unsigned long npages, pgprot_t prot)
+{
+	unsigned long end = va + npages * PAGE_SIZE;
+
+	if (!range_ok(va, npages))
+		return -EINVAL;
+	if (count_mapped(mm, va, npages) != npages)
+		return -ENOENT;
+
+	lazy_mmu_mode_enable();
+	while (va < end) {
+		unsigned long next = MIN(ALIGN_DOWN(va, LEVEL_SIZE(1)) + LEVEL_SIZE(1), end);
+		pte_t *ptep = pte_lookup(mm, va);
+
+		for (; va < next; va += PAGE_SIZE, ptep++)
+			pte_update(mm, va, ptep, mk_pte(pte_pa(READ_ONCE(*ptep)), prot));
+	}
+	lazy_mmu_mode_disable();
+	return 0;
+}
+
+int query_page(struct mm_struct *mm, unsigned long va, phys_addr_t *pa, pgprot_t *prot)
+{
+	pte_t *ptep = pte_lookup(mm, va);
+	pte_t pte;
+
+	if (!ptep)
+		return -ENOENT;
+	pte = READ_ONCE(*ptep);
+	if (pte_none(pte))
+		return -ENOENT;
+	*pa = pte_pa(pte) + (va & ~PAGE_MASK);
+	*prot = pte_pgprot(pte);
+	return 0;
+}
+
+unsigned long vm_test_area(unsigned long npages)
+{
+	static unsigned long next = VM_TEST_START;
+	unsigned long va, flags;
+
+	/*
+	 * Each area starts on its own leaf table (2 MiB) with an unmapped gap before the next,
+	 * so tests see their own tables come and go and an overrun faults.
+	 */
+	local_irq_save(flags);
+	va = next;
+	next = ALIGN_UP(va + (npages + 1) * PAGE_SIZE, LEVEL_SIZE(1));
+	local_irq_restore(flags);
+	if (next > VM_TEST_END || next < va)
+		return 0;
+	return va;
+}
