@@ -150,6 +150,15 @@ static inline pgprot_t pte_pgprot(pte_t pte)
 }
 
 /*
+ * The Arm ARM's break-before-make rule applies to this architecture: mm/ must never write
+ * a valid entry at an address whose earlier valid translation may still be cached.
+ */
+static inline bool arch_has_break_before_make(void)
+{
+	return true;
+}
+
+/*
  * Break-before-make. The Arm ARM forbids replacing one valid entry with another valid
  * entry that differs in output address or in memory type/shareability (among others):
  * for a while some CPUs' TLBs could hold the old translation and others the new one,

@@ -124,6 +124,11 @@ static inline pgprot_t pte_pgprot(pte_t pte)
  * one with a different frame in a single store, as long as the stale TLB entry is
  * invalidated afterwards.
  */
+static inline bool arch_has_break_before_make(void)
+{
+	return false;
+}
+
 static inline bool arch_pte_needs_bbm(pte_t old, pte_t new)
 {
 	(void)old;
