@@ -30,7 +30,8 @@ static const char *find_word(const char *s, const char *word)
 	while (*s) {
 		while (*s == ' ')
 			s++;
-		if (strncmp(s, word, len) == 0 && (s[len] == '\0' || s[len] == ' ' || s[len] == '='))
+		if (strncmp(s, word, len) == 0 &&
+		    (s[len] == '\0' || s[len] == ' ' || s[len] == '='))
 			return s + len;
 		while (*s && *s != ' ')
 			s++;

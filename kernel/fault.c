@@ -8,11 +8,14 @@ extern const struct exception_table_entry __stop___ex_table[];
 
 unsigned long search_exception_table(unsigned long pc)
 {
+	/* Counted by address: the bracketing symbols are distinct objects to the compiler. */
+	size_t n = ((uintptr_t)__stop___ex_table - (uintptr_t)__start___ex_table) /
+		   sizeof(__start___ex_table[0]);
+
 	/* A handful of entries: a linear scan beats keeping the table sorted. */
-	for (const struct exception_table_entry *e = __start___ex_table; e < __stop___ex_table;
-	     e++)
-		if (e->insn == pc)
-			return e->fixup;
+	for (size_t i = 0; i < n; i++)
+		if (__start___ex_table[i].insn == pc)
+			return __start___ex_table[i].fixup;
 	return 0;
 }
 

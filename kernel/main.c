@@ -25,16 +25,15 @@ __noreturn void kmain(void)
 	 * and page 0; below RAM on arm64, so a no-op there).
 	 */
 	boot_add_region(boot_info.reserved, &boot_info.nr_reserved, 0, 0x100000);
-	boot_add_region(boot_info.reserved, &boot_info.nr_reserved,
-			virt_to_phys(_kernel_start), (u64)(_kernel_end - _kernel_start));
+	boot_add_region(boot_info.reserved, &boot_info.nr_reserved, virt_to_phys(_kernel_start),
+			virt_to_phys(_kernel_end) - virt_to_phys(_kernel_start));
 	frames_init(&boot_info);
 	task_init_boot();
 	mm_init();
 	arch_irq_init();
 	local_irq_enable();
 
-	failed = kunit_run_all(cmdline_get(&boot_info, "kunit.filter_glob", glob, sizeof(glob))
-				       ? glob
-				       : NULL);
+	failed = kunit_run_all(
+	    cmdline_get(&boot_info, "kunit.filter_glob", glob, sizeof(glob)) ? glob : NULL);
 	kernel_exit(failed ? EXIT_TESTS_FAILED : EXIT_PASS);
 }

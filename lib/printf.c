@@ -209,8 +209,9 @@ int vcbprintf(putc_fn out, void *ctx, const char *fmt, va_list ap_in)
 		case 'd':
 		case 'i':
 			sv = arg_signed(&sp, &ap);
-			print_num(&k, &sp, sv < 0 ? -(unsigned long long)sv : (unsigned long long)sv,
-				  sv < 0, 10, false);
+			print_num(&k, &sp,
+				  sv < 0 ? -(unsigned long long)sv : (unsigned long long)sv, sv < 0,
+				  10, false);
 			break;
 		case 'u':
 			print_num(&k, &sp, arg_unsigned(&sp, &ap), false, 10, false);

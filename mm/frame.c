@@ -14,7 +14,7 @@
  *           "double free" rather than "never allocated"
  */
 #define MAX_FRAMES (1UL << 20)
-#define WORDS (MAX_FRAMES / 64)
+#define WORDS	   (MAX_FRAMES / 64)
 
 static u64 usable[WORDS], used[WORDS], ever[WORDS];
 static phys_addr_t frame_base;
@@ -111,8 +111,10 @@ int free_frame(phys_addr_t pa)
 {
 	unsigned long f = (pa - frame_base) / PAGE_SIZE;
 
-	if (!IS_ALIGNED(pa, PAGE_SIZE) || pa < frame_base || f >= nr_frames || !test_bit(usable, f)) {
-		WARN_ONCE(true, "free_frame(%#llx): not an allocatable frame", (unsigned long long)pa);
+	if (!IS_ALIGNED(pa, PAGE_SIZE) || pa < frame_base || f >= nr_frames ||
+	    !test_bit(usable, f)) {
+		WARN_ONCE(true, "free_frame(%#llx): not an allocatable frame",
+			  (unsigned long long)pa);
 		return -EINVAL;
 	}
 	if (!test_bit(used, f)) {

@@ -76,8 +76,8 @@ void mm_init(void)
 	n = arch_mmio_regions(&mmio);
 	for (unsigned int i = 0; i < n; i++) {
 		phys_addr_t base = ALIGN_DOWN(mmio[i].base, PAGE_SIZE);
-		unsigned long pages = (ALIGN_UP(mmio[i].base + mmio[i].size, PAGE_SIZE) - base) /
-				      PAGE_SIZE;
+		unsigned long pages =
+		    (ALIGN_UP(mmio[i].base + mmio[i].size, PAGE_SIZE) - base) / PAGE_SIZE;
 
 		if (map_pages(&init_mm, (unsigned long)(uintptr_t)phys_to_virt(base), base, pages,
 			      PAGE_KERNEL_DEVICE))

@@ -50,7 +50,7 @@ static struct tlb_batch *deferring_batch(void)
 static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 {
 	struct tlb_batch *batch = deferring_batch(), now;
-	struct tlb_batch *b = batch ? batch : &now;
+	struct tlb_batch *b = &now;
 	pte_t old = READ_ONCE(*ptep);
 
 	if (lazy_mmu_get_backend() == LAZY_MMU_FLOOR) {
@@ -59,7 +59,10 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 		count_tlb_event(pte_writes);
 		return;
 	}
-	if (!batch)
+	/* Not deferring: a batch of one on the stack, drained before returning. */
+	if (batch)
+		b = batch;
+	else
 		tlb_batch_init(&now);
 	va = ALIGN_DOWN(va, LEVEL_SIZE(level));
 

@@ -5,11 +5,11 @@
 #include <kernel/cpu.h>
 #include <asm/irqflags.h>
 
-#define local_irq_enable() arch_local_irq_enable()
-#define local_irq_disable() arch_local_irq_disable()
-#define local_irq_save(flags) ((flags) = arch_local_irq_save())
+#define local_irq_enable()	 arch_local_irq_enable()
+#define local_irq_disable()	 arch_local_irq_disable()
+#define local_irq_save(flags)	 ((flags) = arch_local_irq_save())
 #define local_irq_restore(flags) arch_local_irq_restore(flags)
-#define irqs_disabled() arch_irqs_disabled()
+#define irqs_disabled()		 arch_irqs_disabled()
 
 /*
  * Every arch interrupt entry brackets its handler with irq_enter()/irq_exit(). Faults

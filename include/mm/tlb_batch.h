@@ -8,7 +8,7 @@
 #include <lib/types.h>
 
 #define TLB_BATCH_RANGES 16
-#define TLB_BATCH_FREED 32
+#define TLB_BATCH_FREED	 32
 
 struct tlb_range {
 	unsigned long start; /* page-aligned VA */

@@ -81,8 +81,7 @@ static void bad_arguments_change_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, map_pages(&mm, VA, PA + 1, 1, PAGE_KERNEL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, map_pages(&mm, VA, PA, 0, PAGE_KERNEL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, map_pages(&mm, 1UL << 48, PA, 1, PAGE_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, map_pages(&mm, (1UL << 48) - PAGE_SIZE, PA, 2, PAGE_KERNEL),
-			-EINVAL);
+	KUNIT_EXPECT_EQ(test, map_pages(&mm, (1UL << 48) - PAGE_SIZE, PA, 2, PAGE_KERNEL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, frames_free(), base_free);
 
 	KUNIT_ASSERT_EQ(test, map_pages(&mm, VA, PA, 4, PAGE_KERNEL), 0);
@@ -145,7 +144,8 @@ static void protect_in_section(struct kunit *test, unsigned long n, struct tlb_s
 	for (unsigned long i = 0; i < n; i++) {
 		pte_t *ptep = pte_lookup(&mm, VA + i * PAGE_SIZE);
 
-		pte_update(&mm, VA + i * PAGE_SIZE, ptep, mk_pte(PA + i * PAGE_SIZE, PAGE_KERNEL_RO));
+		pte_update(&mm, VA + i * PAGE_SIZE, ptep,
+			   mk_pte(PA + i * PAGE_SIZE, PAGE_KERNEL_RO));
 	}
 	*inside = stats();
 	lazy_mmu_mode_disable();
@@ -373,26 +373,24 @@ static void vm_test_areas_do_not_overlap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_test_area(1UL << 40), 0); /* larger than the window */
 }
 
-static struct kunit_case mm_host_cases[] = {
-	KUNIT_CASE(map_query_unmap_roundtrip),
-	KUNIT_CASE(bad_arguments_change_nothing),
-	KUNIT_CASE(out_of_frames_rolls_back),
-	KUNIT_CASE(frame_misuse_is_refused),
-	KUNIT_CASE(batch_below_ceiling_invalidates_each_page),
-	KUNIT_CASE(batch_above_ceiling_flushes_all_once),
-	KUNIT_CASE(eager_backend_invalidates_at_once),
-	KUNIT_CASE(empty_to_present_needs_nothing),
-	KUNIT_CASE(same_page_twice_is_invalidated_once),
-	KUNIT_CASE(table_pages_are_freed_after_the_flush),
-	KUNIT_CASE(section_keeps_tables_until_flush),
-	KUNIT_CASE(arm64_rules_batch_barriers),
-	KUNIT_CASE(arm64_rules_break_before_make),
-	KUNIT_CASE(x86_rules_never_break),
-	KUNIT_CASE(prot_none_keeps_the_address),
-	KUNIT_CASE(gather_merges_and_overflows),
-	KUNIT_CASE(vm_test_areas_do_not_overlap),
-	{}
-};
+static struct kunit_case mm_host_cases[] = { KUNIT_CASE(map_query_unmap_roundtrip),
+					     KUNIT_CASE(bad_arguments_change_nothing),
+					     KUNIT_CASE(out_of_frames_rolls_back),
+					     KUNIT_CASE(frame_misuse_is_refused),
+					     KUNIT_CASE(batch_below_ceiling_invalidates_each_page),
+					     KUNIT_CASE(batch_above_ceiling_flushes_all_once),
+					     KUNIT_CASE(eager_backend_invalidates_at_once),
+					     KUNIT_CASE(empty_to_present_needs_nothing),
+					     KUNIT_CASE(same_page_twice_is_invalidated_once),
+					     KUNIT_CASE(table_pages_are_freed_after_the_flush),
+					     KUNIT_CASE(section_keeps_tables_until_flush),
+					     KUNIT_CASE(arm64_rules_batch_barriers),
+					     KUNIT_CASE(arm64_rules_break_before_make),
+					     KUNIT_CASE(x86_rules_never_break),
+					     KUNIT_CASE(prot_none_keeps_the_address),
+					     KUNIT_CASE(gather_merges_and_overflows),
+					     KUNIT_CASE(vm_test_areas_do_not_overlap),
+					     {} };
 
 static struct kunit_suite mm_host_suite = {
 	.name = "mm_host",

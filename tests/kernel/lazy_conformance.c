@@ -428,9 +428,8 @@ static void random_sequences_match_the_model(struct kunit *test)
 		switch (prng_below(&r, 10)) {
 		case 0: /* public map or unmap: its own nested section, complete on return */
 			if (m.prot[i] == M_NONE) {
-				KUNIT_ASSERT_EQ(test, map_pages(&init_mm, p, c->frame[f], 1,
-								prot_of(np)),
-						0);
+				KUNIT_ASSERT_EQ(
+				    test, map_pages(&init_mm, p, c->frame[f], 1, prot_of(np)), 0);
 				m.prot[i] = np;
 				m.frame[i] = f;
 			} else {
@@ -441,7 +440,8 @@ static void random_sequences_match_the_model(struct kunit *test)
 			break;
 		case 1: /* public protect */
 			if (m.prot[i] != M_NONE) {
-				KUNIT_ASSERT_EQ(test, protect_pages(&init_mm, p, 1, prot_of(np)), 0);
+				KUNIT_ASSERT_EQ(test, protect_pages(&init_mm, p, 1, prot_of(np)),
+						0);
 				m.prot[i] = np;
 				settled = true;
 			}
@@ -499,9 +499,10 @@ static void random_sequences_match_the_model(struct kunit *test)
 	/* Give everything back: map the holes, then unmap the whole range (frees the tables). */
 	for (unsigned int i = 0; i < PAGES; i++)
 		if (m.prot[i] == M_NONE)
-			KUNIT_EXPECT_EQ(test, map_pages(&init_mm, va + i * PAGE_SIZE, c->frame[0],
-							1, PAGE_KERNEL),
-					0);
+			KUNIT_EXPECT_EQ(
+			    test,
+			    map_pages(&init_mm, va + i * PAGE_SIZE, c->frame[0], 1, PAGE_KERNEL),
+			    0);
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, va, PAGES), 0);
 }
 
@@ -546,17 +547,16 @@ static void lazy_and_eager_build_identical_tables(struct kunit *test)
 	}
 }
 
-static struct kunit_case conformance_cases[] = {
-	KUNIT_CASE(nested_disable_completes_each_call),
-	KUNIT_CASE(paused_updates_take_effect_at_once),
-	KUNIT_CASE(stale_translations_are_real),
-	KUNIT_CASE(interrupt_context_updates_take_effect_at_once),
-	KUNIT_CASE(batch_counts_follow_the_ceiling),
-	KUNIT_CASE(new_entries_need_no_invalidation),
-	KUNIT_CASE(random_sequences_match_the_model),
-	KUNIT_CASE(lazy_and_eager_build_identical_tables),
-	{}
-};
+static struct kunit_case conformance_cases[] = { KUNIT_CASE(nested_disable_completes_each_call),
+						 KUNIT_CASE(paused_updates_take_effect_at_once),
+						 KUNIT_CASE(stale_translations_are_real),
+						 KUNIT_CASE(
+						     interrupt_context_updates_take_effect_at_once),
+						 KUNIT_CASE(batch_counts_follow_the_ceiling),
+						 KUNIT_CASE(new_entries_need_no_invalidation),
+						 KUNIT_CASE(random_sequences_match_the_model),
+						 KUNIT_CASE(lazy_and_eager_build_identical_tables),
+						 {} };
 
 static struct kunit_suite conformance_suite = {
 	.name = "lazy_mmu_conformance",

@@ -139,9 +139,9 @@ static void query_returns_what_was_mapped(struct kunit *test)
 	pgprot_t prot;
 
 	for (unsigned int i = 0; i < 4; i++)
-		KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va + i * PAGE_SIZE, base + i * 0x10000, 1,
-						prots[i]),
-				0);
+		KUNIT_ASSERT_EQ(
+		    test, map_pages(&init_mm, va + i * PAGE_SIZE, base + i * 0x10000, 1, prots[i]),
+		    0);
 	for (unsigned int i = 0; i < 4; i++) {
 		KUNIT_ASSERT_EQ(test, query_page(&init_mm, va + i * PAGE_SIZE + 0x123, &pa, &prot),
 				0);
@@ -165,9 +165,8 @@ static void map_one_gib_and_give_every_frame_back(struct kunit *test)
 
 	KUNIT_ASSERT_NE(test, va, 0);
 	for (unsigned long i = 0; i < total; i += chunk)
-		KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va + i * PAGE_SIZE, pa, chunk,
-						PAGE_KERNEL_RO),
-				0);
+		KUNIT_ASSERT_EQ(
+		    test, map_pages(&init_mm, va + i * PAGE_SIZE, pa, chunk, PAGE_KERNEL_RO), 0);
 	/* 512 leaf tables, one level-1 table, and a level-2 table unless one was there. */
 	KUNIT_EXPECT_GE(test, free_before - frames_free(), 512 + 1);
 	KUNIT_EXPECT_LE(test, free_before - frames_free(), 512 + 1 + 1);
@@ -209,17 +208,16 @@ static void out_of_frames_mid_map_rolls_back(struct kunit *test)
 	kunit_info(test, "hoarded %lu frames to run out", hoarded);
 }
 
-static struct kunit_case mm_cases[] = {
-	KUNIT_CASE(write_through_new_va_reads_back_through_linear_map),
-	KUNIT_CASE(unmapped_page_faults),
-	KUNIT_CASE(read_only_page_refuses_writes),
-	KUNIT_CASE(data_is_not_executable),
-	KUNIT_CASE(kernel_image_is_mapped_by_section),
-	KUNIT_CASE(query_returns_what_was_mapped),
-	KUNIT_CASE(map_one_gib_and_give_every_frame_back),
-	KUNIT_CASE(out_of_frames_mid_map_rolls_back),
-	{}
-};
+static struct kunit_case mm_cases[] = { KUNIT_CASE(
+					    write_through_new_va_reads_back_through_linear_map),
+					KUNIT_CASE(unmapped_page_faults),
+					KUNIT_CASE(read_only_page_refuses_writes),
+					KUNIT_CASE(data_is_not_executable),
+					KUNIT_CASE(kernel_image_is_mapped_by_section),
+					KUNIT_CASE(query_returns_what_was_mapped),
+					KUNIT_CASE(map_one_gib_and_give_every_frame_back),
+					KUNIT_CASE(out_of_frames_mid_map_rolls_back),
+					{} };
 
 static struct kunit_suite mm_suite = {
 	.name = "mm",

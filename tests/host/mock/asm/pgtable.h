@@ -12,23 +12,23 @@
  *  V valid, T table (levels >= 1), W writable, X executable, DEV device memory,
  *  PN "prot none": not valid, but still mapped (keeps its address).
  */
-#define MOCK_V (1ULL << 0)
-#define MOCK_T (1ULL << 1)
-#define MOCK_W (1ULL << 2)
-#define MOCK_X (1ULL << 3)
-#define MOCK_DEV (1ULL << 4)
-#define MOCK_PN (1ULL << 58)
+#define MOCK_V	  (1ULL << 0)
+#define MOCK_T	  (1ULL << 1)
+#define MOCK_W	  (1ULL << 2)
+#define MOCK_X	  (1ULL << 3)
+#define MOCK_DEV  (1ULL << 4)
+#define MOCK_PN	  (1ULL << 58)
 #define MOCK_ADDR 0x000ffffffffff000ULL
 
-#define PAGE_OFFSET 0UL
+#define PAGE_OFFSET   0UL
 #define VM_TEST_START 0x0000400000000000UL
-#define VM_TEST_END 0x0000500000000000UL
+#define VM_TEST_END   0x0000500000000000UL
 
-#define PAGE_KERNEL __pgprot(MOCK_V | MOCK_W)
-#define PAGE_KERNEL_RO __pgprot(MOCK_V)
-#define PAGE_KERNEL_EXEC __pgprot(MOCK_V | MOCK_X)
+#define PAGE_KERNEL	   __pgprot(MOCK_V | MOCK_W)
+#define PAGE_KERNEL_RO	   __pgprot(MOCK_V)
+#define PAGE_KERNEL_EXEC   __pgprot(MOCK_V | MOCK_X)
 #define PAGE_KERNEL_DEVICE __pgprot(MOCK_V | MOCK_W | MOCK_DEV)
-#define PAGE_NONE __pgprot(MOCK_PN)
+#define PAGE_NONE	   __pgprot(MOCK_PN)
 
 /* Tests flip this to get arm64's rules (barriers for new entries, break-before-make). */
 extern bool mock_arm64_rules;
