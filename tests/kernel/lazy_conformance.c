@@ -140,6 +140,8 @@ static void paused_updates_take_effect_at_once(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, invalidations(&s), i + 1);
 		KUNIT_EXPECT_EQ(test, peek(va + i * PAGE_SIZE), -1);
 	}
+	kunit_info(test, "paused, depth 2: 4 clears -> %llu invalidations in %llu batches",
+		   (unsigned long long)invalidations(&s), (unsigned long long)s.batches);
 	lazy_mmu_mode_resume();
 	KUNIT_EXPECT_TRUE(test, is_lazy_mmu_mode_active());
 	KUNIT_EXPECT_EQ(test, current->lazy_mmu_state.enable_count, 2);
@@ -149,10 +151,15 @@ static void paused_updates_take_effect_at_once(struct kunit *test)
 		pte_update(&init_mm, va + i * PAGE_SIZE, ptep + i, __pte(0));
 	s = stats();
 	KUNIT_EXPECT_EQ(test, invalidations(&s), 0);
+	kunit_info(test, "resumed, depth 2: 4 clears -> %llu invalidations before disable()",
+		   (unsigned long long)invalidations(&s));
 	lazy_mmu_mode_disable();
 	s = stats();
 	KUNIT_EXPECT_GE(test, invalidations(&s), 1);
 	KUNIT_EXPECT_EQ(test, s.batches, 1);
+	kunit_info(test, "nested disable(): %llu page + %llu range + %llu full in %llu batch",
+		   (unsigned long long)s.tlbi_page, (unsigned long long)s.tlbi_range,
+		   (unsigned long long)s.tlbi_all, (unsigned long long)s.batches);
 	for (unsigned int i = 4; i < 8; i++)
 		KUNIT_EXPECT_EQ(test, peek(va + i * PAGE_SIZE), -1);
 	KUNIT_EXPECT_TRUE(test, is_lazy_mmu_mode_active());
