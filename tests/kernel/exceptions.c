@@ -134,8 +134,31 @@ static void read_with_registers_in_use(void *arg)
 	l22 = v[22];
 	l23 = v[23];
 	p->value = *p->addr;
-	p->value += l0 ^ l1 ^ l2 ^ l3 ^ l4 ^ l5 ^ l6 ^ l7 ^ l8 ^ l9 ^ l10 ^ l11 ^ l12 ^ l13 ^ l14 ^
-		    l15 ^ l16 ^ l17 ^ l18 ^ l19 ^ l20 ^ l21 ^ l22 ^ l23;
+	/* Volatile stores stay after the faulting load: all of l0..l23 are live across it. */
+	v[0] = l0;
+	v[1] = l1;
+	v[2] = l2;
+	v[3] = l3;
+	v[4] = l4;
+	v[5] = l5;
+	v[6] = l6;
+	v[7] = l7;
+	v[8] = l8;
+	v[9] = l9;
+	v[10] = l10;
+	v[11] = l11;
+	v[12] = l12;
+	v[13] = l13;
+	v[14] = l14;
+	v[15] = l15;
+	v[16] = l16;
+	v[17] = l17;
+	v[18] = l18;
+	v[19] = l19;
+	v[20] = l20;
+	v[21] = l21;
+	v[22] = l22;
+	v[23] = l23;
 	p->done = true;
 }
 
