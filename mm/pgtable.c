@@ -14,16 +14,6 @@ static pte_t *table_at(phys_addr_t pa)
 	return phys_to_virt(pa);
 }
 
-static void tlb_batch_init(struct tlb_batch *b)
-{
-	b->nr_ranges = 0;
-	b->nr_pages = 0;
-	b->flush_all = false;
-	b->nonleaf = false;
-	b->sync_pending = false;
-	b->nr_freed = 0;
-}
-
 /*
  * The batch an update may defer into: the current task's while its lazy MMU section is
  * active and the batched backend is selected; otherwise NULL, and the update completes at

@@ -63,7 +63,7 @@ bool tlb_batch_empty(const struct tlb_batch *b)
 	return b->nr_ranges == 0 && !b->flush_all && !b->sync_pending && b->nr_freed == 0;
 }
 
-static void tlb_batch_reset(struct tlb_batch *b)
+void tlb_batch_init(struct tlb_batch *b)
 {
 	b->nr_ranges = 0;
 	b->nr_pages = 0;
@@ -88,7 +88,7 @@ void tlb_batch_flush(struct tlb_batch *b)
 	 */
 	for (unsigned int i = 0; i < b->nr_freed; i++)
 		free_frame(b->freed[i]);
-	tlb_batch_reset(b);
+	tlb_batch_init(b);
 }
 
 void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa)

@@ -6,6 +6,7 @@
 #include <asm/traps.h>
 #include <kernel/cpu.h>
 #include <kernel/exit.h>
+#include <kernel/backtrace.h>
 #include <kernel/fault.h>
 #include <kernel/irq.h>
 #include <kernel/panic.h>
@@ -172,25 +173,7 @@ static void print_backtrace(unsigned long pc, unsigned long lr, unsigned long fp
 	printk("  call trace (frame pointers; return addresses):\n");
 	printk("    %#018lx  <- exception here\n", pc);
 	printk("    %#018lx  <- lr (if the function had not saved it yet)\n", lr);
-	for (int depth = 0; depth < 8 && fp && IS_ALIGNED(fp, 16); depth++) {
-		unsigned long record[2];
-
-		if (copy_from_kernel_nofault(record, (const void *)fp, sizeof(record)))
-			break;
-		if (!record[1])
-			break;
-		printk("    %#018lx\n", record[1]);
-		/* Callers' frames sit higher on the stack; anything else is corruption. */
-		if (record[0] <= fp)
-			break;
-		fp = record[0];
-	}
-}
-
-static bool in_stack_guard(unsigned long addr)
-{
-	return addr >= (unsigned long)__stack_guard &&
-	       addr < (unsigned long)__stack_guard + PAGE_SIZE;
+	print_frame_backtrace(fp, 16);
 }
 
 static void print_report(const struct arm64_frame *f, const char *what)

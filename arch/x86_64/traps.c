@@ -7,6 +7,7 @@
 #include <kernel/arch.h>
 #include <kernel/cpu.h>
 #include <kernel/exit.h>
+#include <kernel/backtrace.h>
 #include <kernel/fault.h>
 #include <kernel/irq.h>
 #include <kernel/panic.h>
@@ -109,25 +110,7 @@ static void print_backtrace(unsigned long rip, unsigned long rbp)
 {
 	printk("  call trace (frame pointers):\n");
 	printk("    %#018lx  <- faulting instruction\n", rip);
-	for (int depth = 0; depth < 8 && rbp && IS_ALIGNED(rbp, 8); depth++) {
-		unsigned long frame[2];
-
-		if (copy_from_kernel_nofault(frame, (const void *)rbp, sizeof(frame)))
-			break;
-		if (!frame[1])
-			break;
-		printk("    %#018lx\n", frame[1]);
-		/* Callers' frames sit higher on the stack; anything else is corruption. */
-		if (frame[0] <= rbp)
-			break;
-		rbp = frame[0];
-	}
-}
-
-static bool in_stack_guard(unsigned long addr)
-{
-	return addr >= (unsigned long)__stack_guard &&
-	       addr < (unsigned long)__stack_guard + PAGE_SIZE;
+	print_frame_backtrace(rbp, 8);
 }
 
 static void print_report(const struct x86_frame *f, unsigned long cr2)

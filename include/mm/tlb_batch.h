@@ -26,6 +26,8 @@ struct tlb_batch {
 	unsigned int nr_freed;
 };
 
+/* Empties b (a batch on the stack starts here). */
+void tlb_batch_init(struct tlb_batch *b);
 /* Queues the page at va for invalidation, merging with an adjacent range. */
 void tlb_batch_add(struct tlb_batch *b, unsigned long va);
 /* True if the page at va awaits invalidation in b. */
