@@ -67,9 +67,13 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 			count_tlb_event(bbm_flushes);
 		tlb_batch_flush(b);
 		old = __pte(0);
-	} else if (batch && arch_has_break_before_make() && pte_present(pte) &&
+	} else if (batch && arch_has_break_before_make() && pte_present(pte) && !pte_present(old) &&
 		   tlb_batch_contains(b, va)) {
-		/* Make after a queued break: complete the break first. */
+		/*
+		 * Make after a queued break: complete the break first. (A valid old entry whose
+		 * page is queued kept its frame since the last flush — a frame change takes the
+		 * break path above — so a permission change over it needs no flush.)
+		 */
 		count_tlb_event(bbm_flushes);
 		tlb_batch_flush(b);
 	}

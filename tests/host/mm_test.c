@@ -302,6 +302,25 @@ static void arm64_rules_break_before_make(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mock_flushes, 3); /* and the barrier for the last make */
 }
 
+static void arm64_rules_permission_changes_never_break(struct kunit *test)
+{
+	pte_t *ptep;
+
+	mock_arm64_rules = true;
+	KUNIT_ASSERT_EQ(test, map_pages(&mm, VA, PA, 1, PAGE_KERNEL), 0);
+	ptep = pte_lookup(&mm, VA);
+	tlb_stats_reset();
+	mock_flushes = 0;
+	lazy_mmu_mode_enable();
+	/* The page is queued after the first change, but its frame never changes. */
+	pte_update(&mm, VA, ptep, mk_pte(PA, PAGE_KERNEL_RO));
+	pte_update(&mm, VA, ptep, mk_pte(PA, PAGE_KERNEL));
+	KUNIT_EXPECT_EQ(test, mock_flushes, 0);
+	lazy_mmu_mode_disable();
+	KUNIT_EXPECT_EQ(test, stats().bbm_flushes, 0);
+	KUNIT_EXPECT_EQ(test, stats().batches, 1);
+}
+
 static void x86_rules_never_break(struct kunit *test)
 {
 	pte_t *ptep;
@@ -386,6 +405,7 @@ static struct kunit_case mm_host_cases[] = { KUNIT_CASE(map_query_unmap_roundtri
 					     KUNIT_CASE(section_keeps_tables_until_flush),
 					     KUNIT_CASE(arm64_rules_batch_barriers),
 					     KUNIT_CASE(arm64_rules_break_before_make),
+					     KUNIT_CASE(arm64_rules_permission_changes_never_break),
 					     KUNIT_CASE(x86_rules_never_break),
 					     KUNIT_CASE(prot_none_keeps_the_address),
 					     KUNIT_CASE(gather_merges_and_overflows),
