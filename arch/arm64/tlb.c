@@ -1,27 +1,152 @@
-/* The arm64 TLB backend: one barrier pair or one TLBI sequence per batch. */
+/* The arm64 TLB backend: a batch costs one barrier pair, or one TLBI sequence (range/page/all). */
 #include <asm/barrier.h>
 #include <asm/tlbflush.h>
+#include <kernel/cpu.h>
 #include <kernel/task.h>
 #include <mm/lazy_mmu.h>
 #include <mm/pte.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
 
-/* Linux's MAX_DVM_OPS: past 512 per-page TLBIs, one vmalle1is is cheaper. */
+/*
+ * The flush ceiling: batches of more pages than tlb_flush_ceiling get one vmalle1is.
+ *
+ * Without FEAT_TLBIRANGE every page costs one broadcast TLBI, each a message to every CPU
+ * (a "DVM operation"); Linux caps a range at MAX_DVM_OPS = PTRS_PER_PTE = 512 of them and
+ * flushes everything instead. (Linux falls back at pages >= 512; tlb_flush_ceiling means
+ * "more than", so ours does 512 per-page TLBIs and falls back from 513 - one page apart.)
+ *
+ * With FEAT_TLBIRANGE a range of up to 2^21 pages (8 GiB) costs at most 5 operations
+ * (asm/tlbi_range.h), so the DVM argument is gone, and a full flush would only throw away
+ * every other translation (kernel text, stacks, the linear map) for each CPU to walk
+ * again. Linux's __flush_tlb_range_limit_excess() therefore flushes everything only beyond
+ * MAX_TLBI_RANGE_PAGES = 2^21 pages, and so do we: TLBI_RANGE_MAX_PAGES. Under QEMU 7.2
+ * this is not the fastest choice - it turns a range TLBI longer than its software TLB
+ * (8+ or 16+ pages, as QEMU has sized it) into a full flush and then clears its jump
+ * cache page by page, so a 512-page range TLBI is slower there than vmalle1is (see
+ * docs/arm64.md) - but we model silicon, not TCG; tlb_flush_ceiling stays the knob that
+ * tests and benchmarks set.
+ */
+#define ARM64_MAX_DVM_OPS 512UL
+
 unsigned long arch_default_flush_ceiling(void)
 {
-	return 512;
+	return arch_has_range_tlbi() ? TLBI_RANGE_MAX_PAGES : ARM64_MAX_DVM_OPS;
 }
 
+/* ID registers never change: one read of ID_AA64ISAR0_EL1.TLB is the answer for good. */
 bool arch_has_range_tlbi(void)
 {
-	return false;
+	static int has_range = -1; /* not read yet */
+	int v = READ_ONCE(has_range);
+
+	if (v < 0) {
+		v = arm64_has_range_tlbi();
+		WRITE_ONCE(has_range, v);
+	}
+	return v;
 }
 
+/* Per-form counts: one set per CPU, added to atomically like count_tlb_event(). */
+static struct arm64_tlbi_stats tlbi_stats[NR_CPUS];
+#define count_tlbi_form(field) \
+	__atomic_fetch_add(&tlbi_stats[this_cpu()->id].field, 1, __ATOMIC_RELAXED)
+
+void arm64_tlbi_stats_read(struct arm64_tlbi_stats *s)
+{
+	*s = (struct arm64_tlbi_stats){ 0 };
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		const struct arm64_tlbi_stats *c = &tlbi_stats[cpu];
+
+		s->vale1is += __atomic_load_n(&c->vale1is, __ATOMIC_RELAXED);
+		s->vae1is += __atomic_load_n(&c->vae1is, __ATOMIC_RELAXED);
+		s->rvale1is += __atomic_load_n(&c->rvale1is, __ATOMIC_RELAXED);
+		s->rvae1is += __atomic_load_n(&c->rvae1is, __ATOMIC_RELAXED);
+		s->vmalle1is += __atomic_load_n(&c->vmalle1is, __ATOMIC_RELAXED);
+	}
+}
+
+void arm64_tlbi_stats_reset(void)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct arm64_tlbi_stats *c = &tlbi_stats[cpu];
+
+		__atomic_store_n(&c->vale1is, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->vae1is, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->rvale1is, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->rvae1is, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->vmalle1is, 0, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Publishes new valid entries, when nothing needs invalidating (see arch_pte_needs_sync()
+ * in asm/pgtable.h): "dsb ishst" waits until the entry stores are visible to every
+ * page-table walker, "isb" throws away what this CPU fetched (and translated) before, so
+ * the next instruction that touches the new mapping walks to it instead of faulting on the
+ * old, invalid entry. Inside a lazy MMU section pte_update() only sets
+ * b->sync_pending; this pair is then issued once per batch instead of once per entry.
+ */
+static void publish_new_entries(void)
+{
+	dsb(ishst);
+	isb();
+	count_tlb_event(barriers);
+}
+
+/*
+ * One operation of a walk over a range. nonleaf: a table entry was cleared in this batch,
+ * so walk-cache entries (which remember the tables above a leaf) must go too: the "all
+ * levels" forms vae1is/rvae1is. Otherwise only leaves changed and the "last level" forms
+ * vale1is/rvale1is leave the still-valid walk caches alone.
+ */
+static void issue(const struct arm64_tlbi_op *op, bool nonleaf)
+{
+	if (op->range) {
+		if (nonleaf) {
+			tlbi_rvae1is(op->operand);
+			count_tlbi_form(rvae1is);
+		} else {
+			tlbi_rvale1is(op->operand);
+			count_tlbi_form(rvale1is);
+		}
+		count_tlb_event(tlbi_range);
+	} else {
+		if (nonleaf) {
+			tlbi_vae1is(op->va);
+			count_tlbi_form(vae1is);
+		} else {
+			tlbi_vale1is(op->va);
+			count_tlbi_form(vale1is);
+		}
+		count_tlb_event(tlbi_page);
+	}
+}
+
+/*
+ * The barriers around every TLBI sequence, full flush or not:
+ *
+ *  dsb ishst  before the first TLBI. The entry stores this batch made (clears, changes)
+ *	must be visible to every walker before any TLB drops the old translation. A TLBI is
+ *	not ordered after earlier stores by itself: if it completed while a store still sat
+ *	in the store buffer, a walk in between (any CPU's, speculative or not) would read the
+ *	OLD entry and cache it again - after the invalidation meant to remove it. A compiler
+ *	barrier there (the "LK anti-pattern": store, barrier(), tlbi) only orders what the
+ *	compiler emits; the CPU may still reorder. "st": only stores need to be waited for;
+ *	"ish": every CPU's walker. It also publishes any new valid entries of the batch, so
+ *	a batch with invalidations needs no separate publishing pair.
+ *  dsb ish    after the last TLBI. A broadcast TLBI is only guaranteed complete - on every
+ *	CPU, including accesses already in flight with the old translation - once the
+ *	issuing CPU has executed a DSB. Before it, any CPU may still use the old entry.
+ *  isb        last. Instructions after the sequence may already have been fetched, and
+ *	their addresses translated, with the old entries; the ISB refetches them so that
+ *	nothing after this point runs on a translation the sequence removed.
+ */
 void arch_flush_tlb_all(void)
 {
 	dsb(ishst);
 	tlbi_vmalle1is();
+	count_tlbi_form(vmalle1is);
 	count_tlb_event(tlbi_all);
 	dsb(ish);
 	isb();
@@ -29,34 +154,29 @@ void arch_flush_tlb_all(void)
 
 void arch_tlb_flush_batch(const struct tlb_batch *b)
 {
+	bool range = arch_has_range_tlbi();
+
 	if (!b->flush_all && b->nr_pages == 0) {
-		/* Only new valid entries: publish them to the walker, no TLBI needed. */
-		dsb(ishst);
-		isb();
-		count_tlb_event(barriers);
+		/* Only new valid entries: nothing was cached, nothing to invalidate. */
+		publish_new_entries();
 		return;
 	}
 	if (b->flush_all || b->nr_pages > tlb_flush_ceiling) {
 		arch_flush_tlb_all();
 		return;
 	}
-	/* The entry stores must reach every walker before the TLBIs that depend on them. */
-	dsb(ishst);
+	dsb(ishst); /* stores before TLBIs: see arch_flush_tlb_all() */
 	for (unsigned int i = 0; i < b->nr_ranges; i++) {
-		unsigned long va = b->ranges[i].start;
+		struct arm64_tlbi_walk w;
+		struct arm64_tlbi_op op;
 
-		for (unsigned long n = 0; n < b->ranges[i].pages; n++, va += PAGE_SIZE) {
-			/* vale1is drops the leaf only; a freed table needs the walk caches too. */
-			if (b->nonleaf)
-				tlbi_vae1is(va);
-			else
-				tlbi_vale1is(va);
-			count_tlb_event(tlbi_page);
-		}
+		/* Range forms where the CPU has them (a few per range), else one per page. */
+		arm64_tlbi_walk_start(&w, b->ranges[i].start, b->ranges[i].pages, range);
+		while (arm64_tlbi_walk_next(&w, &op))
+			issue(&op, b->nonleaf);
 	}
-	/* Wait until every CPU has completed the TLBIs, then refetch through the new tables. */
-	dsb(ish);
-	isb();
+	dsb(ish); /* every CPU has completed the TLBIs */
+	isb();	  /* and this one refetches through the new tables */
 }
 
 void arch_flush_lazy_mmu_mode(void)

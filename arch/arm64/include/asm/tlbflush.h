@@ -1,8 +1,9 @@
-/* arm64 TLB maintenance: one wrapper per TLBI instruction, and the operand encodings they take. */
+/* arm64 TLB maintenance: one wrapper per TLBI instruction, the feature check, per-form counts. */
 #pragma once
 
 #include <lib/types.h>
 #include <asm/sysreg.h>
+#include <asm/tlbi_range.h> /* the operands: tlbi_va_operand(), tlbi_range_operand() */
 
 /*
  * These issue the instruction and nothing else. A correct sequence around them is the
@@ -18,22 +19,6 @@
  * entries cached from a leaf descriptor, not walk-cache entries for the tables above it:
  * right when only a leaf changed, wrong when a table was unlinked.
  */
-
-/*
- * Operand of the per-address forms:
- *
- *   63      48 47  44 43                                            0
- *  +----------+------+-----------------------------------------------+
- *  |   ASID   | TTL  |            VA[55:12] (the page number)         |
- *  +----------+------+-----------------------------------------------+
- *
- * ASID 0: our mappings are global (nG = 0), and a global entry matches every ASID.
- * TTL 0: no hint about the level the entry was cached from (FEAT_TTL), "any level".
- */
-static inline u64 tlbi_va_operand(unsigned long va)
-{
-	return (va >> 12) & GENMASK(43, 0);
-}
 
 /* TLBI VAE1IS: every CPU drops the translation of va (leaf and walk-cache entries). */
 static inline void tlbi_vae1is(unsigned long va)
@@ -60,42 +45,14 @@ static inline void tlbi_vmalle1(void)
 }
 
 /*
- * Operand of the range forms (FEAT_TLBIRANGE, ARMv8.4):
- *
- *   63      48 47 46 45 44 43   39 38 37 36                           0
- *  +----------+-----+-----+-------+-----+------------------------------+
- *  |   ASID   | TG  |SCALE|  NUM  | TTL |  BaseADDR (VA[48:12] at 4K)  |
- *  +----------+-----+-----+-------+-----+------------------------------+
- *
- *   TG     translation granule of the entries: 01 = 4 KiB (00 is reserved)
- *   SCALE, NUM  the range covers (NUM + 1) << (5 * SCALE + 1) pages from BaseADDR:
- *          2..64 pages in steps of 2 at SCALE 0, up to 32 << 16 pages at SCALE 3
- *   TTL    level hint: 00 = entries of any level
- */
-#define TLBI_RANGE_TG_4K     1UL
-#define TLBI_RANGE_MAX_NUM   31
-#define TLBI_RANGE_MAX_SCALE 3
-
-/* How many pages one range operation with this scale and num covers. */
-static inline unsigned long tlbi_range_pages(unsigned int scale, unsigned int num)
-{
-	return (unsigned long)(num + 1) << (5 * scale + 1);
-}
-
-static inline u64 tlbi_range_operand(unsigned long va, unsigned int scale, unsigned int num)
-{
-	return (TLBI_RANGE_TG_4K << 46) | ((u64)(scale & 3) << 44) | ((u64)(num & 31) << 39) |
-	       ((va >> 12) & GENMASK(36, 0));
-}
-
-/*
  * TLBI RVAE1IS / RVALE1IS: every CPU drops the translations of a range of pages (leaf and
  * walk-cache entries / leaf only). The kernel is built for plain ARMv8.0 (-march=armv8-a),
  * where the assembler doesn't know these names, so they are spelled as the generic system
  * instruction they are: SYS #op1, Cn, Cm, #op2 with op1=0, CRn=8, CRm=2 and op2=1
  * (RVAE1IS) or op2=5 (RVALE1IS) - the encodings 0xd5088220 / 0xd50882a0 with x0, the same
  * bits "tlbi rvae1is, x0" assembles to under ".arch armv8.4-a". Only issue them when
- * arm64_has_range_tlbi(): on a CPU without the feature they are undefined instructions.
+ * arch_has_range_tlbi(): on a CPU without the feature they are undefined instructions.
+ * arg is a tlbi_range_operand() (asm/tlbi_range.h).
  */
 static inline void tlbi_rvae1is(u64 arg)
 {
@@ -119,7 +76,27 @@ static inline unsigned int arm64_tlb_feature(void)
 	return (read_sysreg(id_aa64isar0_el1) >> ID_AA64ISAR0_TLB_SHIFT) & 0xf;
 }
 
+/* Reads the ID register every time; arch_has_range_tlbi() (arch/arm64/tlb.c) caches it. */
 static inline bool arm64_has_range_tlbi(void)
 {
 	return arm64_tlb_feature() >= ID_AA64ISAR0_TLB_RANGE;
 }
+
+/*
+ * How often each TLBI form was issued. The generic struct tlb_stats merges vae1is with
+ * vale1is (tlbi_page) and rvae1is with rvale1is (tlbi_range); these tell a leaf-only flush
+ * from one that also drops walk-cache entries (needed after a page table was unlinked).
+ * Counted in arch/arm64/tlb.c right where each instruction is issued, next to the generic
+ * counter, so the two always agree: vale1is + vae1is == tlbi_page, and so on.
+ */
+struct arm64_tlbi_stats {
+	u64 vale1is;   /* per page, leaf entries only */
+	u64 vae1is;    /* per page, leaf and walk-cache entries */
+	u64 rvale1is;  /* range, leaf entries only */
+	u64 rvae1is;   /* range, leaf and walk-cache entries */
+	u64 vmalle1is; /* everything */
+};
+
+/* Sum over every CPU, and reset (independent of tlb_stats_read()/tlb_stats_reset()). */
+void arm64_tlbi_stats_read(struct arm64_tlbi_stats *s);
+void arm64_tlbi_stats_reset(void);
