@@ -1,5 +1,6 @@
 /* kmain: the generic half of boot, from a working console to the test verdict. */
 #include <kernel/arch.h>
+#include <kernel/bench.h>
 #include <kernel/boot_info.h>
 #include <kernel/exit.h>
 #include <kernel/irq.h>
@@ -8,6 +9,35 @@
 #include <kernel/task.h>
 #include <mm/mm.h>
 #include <kunit/test.h>
+#include <mm/lazy_mmu.h>
+
+/*
+ * After every case: a case that leaves a lazy MMU section open, another backend selected
+ * or interrupts masked fails, and the state is repaired so the next case starts clean.
+ */
+static void check_case_left_clean(struct kunit *test)
+{
+	struct lazy_mmu_state *s = &current->lazy_mmu_state;
+
+	if (s->enable_count || s->pause_count) {
+		kunit_fail(test, false, __FILE__, __LINE__,
+			   "case left lazy MMU mode on: enable=%u pause=%u", s->enable_count,
+			   s->pause_count);
+		while (s->pause_count)
+			lazy_mmu_mode_resume();
+		while (s->enable_count)
+			lazy_mmu_mode_disable();
+	}
+	if (lazy_mmu_get_backend() != LAZY_MMU_BATCHED) {
+		kunit_fail(test, false, __FILE__, __LINE__, "case left the %s backend selected",
+			   lazy_mmu_backend_name(lazy_mmu_get_backend()));
+		lazy_mmu_set_backend(LAZY_MMU_BATCHED);
+	}
+	if (irqs_disabled()) {
+		kunit_fail(test, false, __FILE__, __LINE__, "case left interrupts masked");
+		local_irq_enable();
+	}
+}
 
 __noreturn void kmain(void)
 {
@@ -33,6 +63,11 @@ __noreturn void kmain(void)
 	arch_irq_init();
 	local_irq_enable();
 
+	/* "bench" on the command line: the benchmarks instead of the tests (make bench). */
+	if (cmdline_has(&boot_info, "bench"))
+		kernel_exit(bench_run() ? EXIT_TESTS_FAILED : EXIT_PASS);
+
+	kunit_post_case = check_case_left_clean;
 	failed = kunit_run_all(
 	    cmdline_get(&boot_info, "kunit.filter_glob", glob, sizeof(glob)) ? glob : NULL);
 	kernel_exit(failed ? EXIT_TESTS_FAILED : EXIT_PASS);

@@ -1,0 +1,10 @@
+/* The in-kernel benchmark (kernel/bench.c), run instead of the tests by the cmdline word "bench". */
+#pragma once
+
+/*
+ * Times map, protect and unmap of 1..4096 pages under the eager, batched and floor
+ * backends, and prints one "bench: op=... n=... mode=..." line per measurement (the format
+ * tests/bench parses). Returns 0, or a negative errno after printing a "bench: ERROR" line:
+ * a failed run never prints numbers for the measurement that failed.
+ */
+int bench_run(void);
