@@ -1,5 +1,6 @@
 /* Faults taken on purpose: the fault record, the exception table and nofault copies. */
 #include <kernel/fault.h>
+#include <asm/nofault.h>
 #include <kernel/cpu.h>
 #include <lib/errno.h>
 
@@ -55,4 +56,19 @@ int copy_to_kernel_nofault(void *dst, const void *src, size_t n)
 		if (arch_store_u8_nofault(d + i, s[i]))
 			return -EFAULT;
 	return 0;
+}
+
+int call_nofault(void (*fn)(void *), void *arg)
+{
+	struct cpu *cpu = this_cpu();
+	/* irq_depth at arming: a fault in an interrupt handler that lands meanwhile stays fatal. */
+	struct nofault_ctx ctx = { .irq_depth = cpu->irq_depth };
+	struct nofault_ctx *prev = cpu->nofault;
+	int ret;
+
+	/* Armed before arch_call_nofault() fills ctx: nothing in between can fault. */
+	cpu->nofault = &ctx;
+	ret = arch_call_nofault(&ctx, fn, arg);
+	cpu->nofault = prev;
+	return ret;
 }

@@ -31,7 +31,7 @@ arch_store_u8_nofault:
 	.size arch_store_u8_nofault, . - arch_store_u8_nofault
 
 /*
- * int arm64_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg)
+ * int arch_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg)
  *
  * Records in ctx what the caller expects to find intact after a call (x19-x29, the link
  * register, sp, and the DAIF masks) and where a fault resumes. The trap handler, seeing a
@@ -40,9 +40,9 @@ arch_store_u8_nofault:
  * returned -EFAULT. Leaving the handler by eret rather than a jump is what restores PSTATE
  * (the interrupt masks, the condition flags, the stack selection) consistently.
  */
-	.globl arm64_call_nofault
-	.type arm64_call_nofault, %function
-arm64_call_nofault:
+	.globl arch_call_nofault
+	.type arch_call_nofault, %function
+arch_call_nofault:
 	/* A frame record of our own: backtraces through fn reach our caller. */
 	stp	x29, x30, [sp, #-16]!
 	mov	x29, sp
@@ -66,4 +66,4 @@ arm64_call_nofault:
 	/* A fault resumes here with w0 = -EFAULT and sp, x29 exactly as saved above. */
 1:	ldp	x29, x30, [sp], #16
 	ret
-	.size arm64_call_nofault, . - arm64_call_nofault
+	.size arch_call_nofault, . - arch_call_nofault

@@ -215,7 +215,7 @@ static __noreturn void report_and_panic(const struct arm64_frame *f, const char 
 }
 
 /*
- * Makes the interrupted arm64_call_nofault() return -EFAULT: the callee-saved registers,
+ * Makes the interrupted arch_call_nofault() return -EFAULT: the callee-saved registers,
  * the link register and the stack pointer it saved go into the frame, and eret installs
  * them. Only DAIF is taken from the saved state; the rest of SPSR (EL1h, condition flags
  * that nobody expects to survive a call) stays as the fault left it.
@@ -299,18 +299,4 @@ __noreturn void arm64_handle_bad_stack(struct arm64_frame *f, unsigned long vect
 		       "stack\n",
 		       v, (unsigned long)f->sp, __stack_guard, __stack_guard + PAGE_SIZE);
 	report_and_panic(f, "exception on a bad stack");
-}
-
-int call_nofault(void (*fn)(void *), void *arg)
-{
-	struct cpu *cpu = this_cpu();
-	struct nofault_ctx ctx = { .irq_depth = cpu->irq_depth };
-	struct nofault_ctx *prev = cpu->nofault;
-	int ret;
-
-	/* Armed before arm64_call_nofault() fills ctx: nothing in between can fault. */
-	cpu->nofault = &ctx;
-	ret = arm64_call_nofault(&ctx, fn, arg);
-	cpu->nofault = prev;
-	return ret;
 }

@@ -41,7 +41,7 @@ arch_store_u8_nofault:
 	.size arch_store_u8_nofault, . - arch_store_u8_nofault
 
 /*
- * int x86_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg)
+ * int arch_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg)
  *
  * Records in ctx what the caller expects to find intact after a call (callee-saved
  * registers, rsp pointing at our return address, rflags) and where a fault resumes. The
@@ -50,9 +50,9 @@ arch_store_u8_nofault:
  * caller this function simply returned -EFAULT. iretq, not a jump, leaves the handler, so
  * the CPU restores rflags (IF included) and the stack exactly as they were saved.
  */
-	.globl x86_call_nofault
-	.type x86_call_nofault, @function
-x86_call_nofault:
+	.globl arch_call_nofault
+	.type arch_call_nofault, @function
+arch_call_nofault:
 	mov %rbx, NOFAULT_RBX(%rdi)
 	mov %rbp, NOFAULT_RBP(%rdi)
 	mov %r12, NOFAULT_R12(%rdi)
@@ -73,4 +73,4 @@ x86_call_nofault:
 	pop %rbp
 	xor %eax, %eax
 1:	ret
-	.size x86_call_nofault, . - x86_call_nofault
+	.size arch_call_nofault, . - arch_call_nofault

@@ -156,7 +156,7 @@ static __noreturn void report_and_panic(const struct x86_frame *f, unsigned long
 }
 
 /*
- * Makes the interrupted x86_call_nofault() return -EFAULT: the callee-saved registers, the
+ * Makes the interrupted arch_call_nofault() return -EFAULT: the callee-saved registers, the
  * stack pointer and the flags it saved go into the frame, and iretq installs them. The
  * frame's CS and SS stay: both contexts run at ring 0 with the same segments.
  */
@@ -222,18 +222,4 @@ void x86_handle_trap(struct x86_frame *f)
 	default:
 		report_and_panic(f, 0);
 	}
-}
-
-int call_nofault(void (*fn)(void *), void *arg)
-{
-	struct cpu *cpu = this_cpu();
-	struct nofault_ctx ctx = { .irq_depth = cpu->irq_depth };
-	struct nofault_ctx *prev = cpu->nofault;
-	int ret;
-
-	/* Armed before x86_call_nofault() fills ctx: nothing in between can fault. */
-	cpu->nofault = &ctx;
-	ret = x86_call_nofault(&ctx, fn, arg);
-	cpu->nofault = prev;
-	return ret;
 }

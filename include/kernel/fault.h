@@ -45,3 +45,9 @@ int call_nofault(void (*fn)(void *), void *arg);
 /* --- arch contract: single accesses with an exception-table entry (arch/<arch>/nofault.S) --- */
 int arch_load_u8_nofault(const u8 *src, u8 *val);
 int arch_store_u8_nofault(u8 *dst, u8 val);
+/*
+ * Saves the callee-saved state in ctx (struct nofault_ctx from <asm/nofault.h>), calls
+ * fn(arg) and returns 0; a fault inside fn resumes here with -EFAULT instead.
+ */
+struct nofault_ctx;
+int arch_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg);

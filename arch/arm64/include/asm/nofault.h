@@ -16,9 +16,9 @@
 #include <lib/types.h>
 
 /*
- * Filled by arm64_call_nofault() before it calls fn: the callee-saved registers x19-x29,
+ * Filled by arch_call_nofault() before it calls fn: the callee-saved registers x19-x29,
  * the link register, the stack pointer, the interrupt masks, and where to resume. A fault
- * inside fn rewrites the exception frame from this and erets, so arm64_call_nofault()
+ * inside fn rewrites the exception frame from this and erets, so arch_call_nofault()
  * appears to return -EFAULT. Only callee-saved state is needed (AAPCS64: x19-x29, sp):
  * to its caller, that return looks like any call.
  */
@@ -35,5 +35,5 @@ struct nofault_ctx {
 };
 
 /* nofault.S: saves the context into ctx, then runs fn(arg); 0, or -EFAULT after a fault. */
-int arm64_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg);
+int arch_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg);
 #endif

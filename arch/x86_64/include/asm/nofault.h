@@ -16,9 +16,9 @@
 #include <lib/types.h>
 
 /*
- * Filled by x86_call_nofault() before it calls fn: the callee-saved registers, the stack
+ * Filled by arch_call_nofault() before it calls fn: the callee-saved registers, the stack
  * pointer and flags at that point, and where to resume. A fault inside fn rewrites the
- * exception frame from this and irets, so x86_call_nofault() appears to return -EFAULT.
+ * exception frame from this and irets, so arch_call_nofault() appears to return -EFAULT.
  * Only callee-saved registers are needed: to its caller, that return looks like any call.
  */
 struct nofault_ctx {
@@ -32,5 +32,5 @@ struct nofault_ctx {
 };
 
 /* nofault.S: saves the context into ctx, then runs fn(arg); 0, or -EFAULT after a fault. */
-int x86_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg);
+int arch_call_nofault(struct nofault_ctx *ctx, void (*fn)(void *), void *arg);
 #endif
