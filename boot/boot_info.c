@@ -1,5 +1,6 @@
 /* Helpers shared by every boot protocol parser: region lists and the command line. */
 #include <kernel/boot_info.h>
+#include <kernel/printk.h>
 #include <lib/errno.h>
 #include <lib/string.h>
 
@@ -20,6 +21,14 @@ int boot_add_region(struct mem_region *list, unsigned int *nr, phys_addr_t base,
 	list[i].size = size;
 	(*nr)++;
 	return 0;
+}
+
+void boot_add_region_or_warn(const char *who, struct mem_region *list, unsigned int *nr,
+			     phys_addr_t base, u64 size, const char *what)
+{
+	if (boot_add_region(list, nr, base, size))
+		printk("%s: too many %s regions, dropped %#llx+%#llx\n", who, what,
+		       (unsigned long long)base, (unsigned long long)size);
 }
 
 /* Finds word at a word boundary; returns a pointer just past it, or NULL. */

@@ -50,14 +50,6 @@ struct mb2_mmap_entry {
 
 #define MB2_MEMORY_AVAILABLE 1
 
-static void add_or_warn(struct mem_region *list, unsigned int *nr, phys_addr_t base, u64 size,
-			const char *what)
-{
-	if (boot_add_region(list, nr, base, size))
-		printk("multiboot2: too many %s regions, dropped %#llx+%#llx\n", what,
-		       (unsigned long long)base, (unsigned long long)size);
-}
-
 static void parse_mmap(struct boot_info *bi, const struct mb2_tag_mmap *t)
 {
 	const u8 *p = (const u8 *)(t + 1);
@@ -69,7 +61,8 @@ static void parse_mmap(struct boot_info *bi, const struct mb2_tag_mmap *t)
 		const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)p;
 
 		if (e->type == MB2_MEMORY_AVAILABLE)
-			add_or_warn(bi->ram, &bi->nr_ram, e->base, e->length, "RAM");
+			boot_add_region_or_warn("multiboot2", bi->ram, &bi->nr_ram, e->base,
+						e->length, "RAM");
 	}
 }
 
@@ -83,7 +76,8 @@ int multiboot2_parse(struct boot_info *bi, phys_addr_t info)
 	if (mbi->total_size < sizeof(*mbi) + sizeof(struct mb2_tag))
 		return -EINVAL;
 	/* The block itself: it lies in RAM that the frame allocator must not hand out. */
-	add_or_warn(bi->reserved, &bi->nr_reserved, info, mbi->total_size, "reserved");
+	boot_add_region_or_warn("multiboot2", bi->reserved, &bi->nr_reserved, info, mbi->total_size,
+				"reserved");
 
 	while (p + sizeof(struct mb2_tag) <= end) {
 		const struct mb2_tag *tag = (const struct mb2_tag *)p;
@@ -102,8 +96,9 @@ int multiboot2_parse(struct boot_info *bi, phys_addr_t info)
 			const struct mb2_tag_module *m = (const struct mb2_tag_module *)tag;
 
 			if (m->mod_end > m->mod_start)
-				add_or_warn(bi->reserved, &bi->nr_reserved, m->mod_start,
-					    m->mod_end - m->mod_start, "reserved");
+				boot_add_region_or_warn("multiboot2", bi->reserved,
+							&bi->nr_reserved, m->mod_start,
+							m->mod_end - m->mod_start, "reserved");
 			break;
 		}
 		case MB2_TAG_MMAP:

@@ -39,14 +39,6 @@ struct hvm_memmap_table_entry {
 
 #define HVM_MEMMAP_TYPE_RAM 1
 
-static void add_or_warn(struct mem_region *list, unsigned int *nr, phys_addr_t base, u64 size,
-			const char *what)
-{
-	if (boot_add_region(list, nr, base, size))
-		printk("pvh: too many %s regions, dropped %#llx+%#llx\n", what,
-		       (unsigned long long)base, (unsigned long long)size);
-}
-
 int pvh_parse(struct boot_info *bi, phys_addr_t start_info)
 {
 	const struct hvm_start_info *si = phys_to_virt(start_info);
@@ -61,14 +53,17 @@ int pvh_parse(struct boot_info *bi, phys_addr_t start_info)
 	}
 
 	/* The loader's own structures live in RAM too: keep them out of the allocator. */
-	add_or_warn(bi->reserved, &bi->nr_reserved, start_info, sizeof(*si), "reserved");
-	add_or_warn(bi->reserved, &bi->nr_reserved, si->memmap_paddr,
-		    si->memmap_entries * sizeof(struct hvm_memmap_table_entry), "reserved");
+	boot_add_region_or_warn("pvh", bi->reserved, &bi->nr_reserved, start_info, sizeof(*si),
+				"reserved");
+	boot_add_region_or_warn("pvh", bi->reserved, &bi->nr_reserved, si->memmap_paddr,
+				si->memmap_entries * sizeof(struct hvm_memmap_table_entry),
+				"reserved");
 
 	map = phys_to_virt(si->memmap_paddr);
 	for (u32 i = 0; i < si->memmap_entries; i++)
 		if (map[i].type == HVM_MEMMAP_TYPE_RAM)
-			add_or_warn(bi->ram, &bi->nr_ram, map[i].addr, map[i].size, "RAM");
+			boot_add_region_or_warn("pvh", bi->ram, &bi->nr_ram, map[i].addr,
+						map[i].size, "RAM");
 
 	if (si->cmdline_paddr) {
 		const char *cmdline = phys_to_virt(si->cmdline_paddr);
@@ -80,11 +75,11 @@ int pvh_parse(struct boot_info *bi, phys_addr_t start_info)
 	if (si->nr_modules && si->modlist_paddr) {
 		const struct hvm_modlist_entry *mods = phys_to_virt(si->modlist_paddr);
 
-		add_or_warn(bi->reserved, &bi->nr_reserved, si->modlist_paddr,
-			    si->nr_modules * sizeof(*mods), "reserved");
+		boot_add_region_or_warn("pvh", bi->reserved, &bi->nr_reserved, si->modlist_paddr,
+					si->nr_modules * sizeof(*mods), "reserved");
 		for (u32 i = 0; i < si->nr_modules; i++)
-			add_or_warn(bi->reserved, &bi->nr_reserved, mods[i].paddr, mods[i].size,
-				    "reserved");
+			boot_add_region_or_warn("pvh", bi->reserved, &bi->nr_reserved,
+						mods[i].paddr, mods[i].size, "reserved");
 	}
 	return bi->nr_ram ? 0 : -ENOENT;
 }

@@ -33,6 +33,10 @@ struct boot_info {
 /* Adds a range to a region list; returns -ERANGE when the list is full. */
 int boot_add_region(struct mem_region *list, unsigned int *nr, phys_addr_t base, u64 size);
 
+/* boot_add_region(), printing "<who>: too many <what> regions, dropped ..." when full. */
+void boot_add_region_or_warn(const char *who, struct mem_region *list, unsigned int *nr,
+			     phys_addr_t base, u64 size, const char *what);
+
 /* Finds "key=value" in the command line; copies value, returns true if present. */
 bool cmdline_get(const struct boot_info *bi, const char *key, char *val, size_t size);
 /* True if the bare word (or "word=...") appears in the command line. */

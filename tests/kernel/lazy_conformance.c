@@ -7,6 +7,7 @@
 #include <kernel/irq.h>
 #include <kernel/task.h>
 #include <kernel/timer.h>
+#include <kunit/probe.h>
 #include <kunit/test.h>
 #include <lib/errno.h>
 #include <lib/prng.h>
@@ -54,26 +55,6 @@ static void conf_exit(struct kunit *test)
 		free_frame(c->frame[i]);
 }
 
-/* What a read through va returns: the frame's tag, or -1 if the read faulted. */
-static s64 peek(unsigned long va)
-{
-	u64 v;
-
-	if (copy_from_kernel_nofault(&v, (const void *)va, sizeof(v)))
-		return -1;
-	return (s64)v;
-}
-
-/* Whether a write through va works (it writes back what is there, changing nothing). */
-static bool can_write(unsigned long va)
-{
-	u64 v;
-
-	if (copy_from_kernel_nofault(&v, (const void *)va, sizeof(v)))
-		return false;
-	return copy_to_kernel_nofault((void *)va, &v, sizeof(v)) == 0;
-}
-
 static struct tlb_stats stats(void)
 {
 	struct tlb_stats s;
@@ -94,25 +75,25 @@ static void nested_disable_completes_each_call(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va, c->frame[0], 1, PAGE_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va + PAGE_SIZE, c->frame[1], 1, PAGE_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, peek(va), tag_of(0));
-	KUNIT_EXPECT_EQ(test, peek(va + PAGE_SIZE), tag_of(1));
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), tag_of(0));
+	KUNIT_EXPECT_EQ(test, kunit_peek(va + PAGE_SIZE), tag_of(1));
 
 	lazy_mmu_mode_enable();
 	/* Each call opens and closes a nested section; its disable() flushes. */
 	KUNIT_ASSERT_EQ(test, protect_pages(&init_mm, va, 2, PAGE_KERNEL_RO), 0);
 	KUNIT_EXPECT_TRUE(test, is_lazy_mmu_mode_active());
-	KUNIT_EXPECT_FALSE(test, can_write(va));
-	KUNIT_EXPECT_FALSE(test, can_write(va + PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, peek(va), tag_of(0));
+	KUNIT_EXPECT_FALSE(test, kunit_can_write(va));
+	KUNIT_EXPECT_FALSE(test, kunit_can_write(va + PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), tag_of(0));
 
 	KUNIT_ASSERT_EQ(test, unmap_pages(&init_mm, va, 1), 0);
 	KUNIT_EXPECT_TRUE(test, is_lazy_mmu_mode_active());
-	KUNIT_EXPECT_EQ(test, peek(va), -1);
-	KUNIT_EXPECT_EQ(test, peek(va + PAGE_SIZE), tag_of(1));
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), -1);
+	KUNIT_EXPECT_EQ(test, kunit_peek(va + PAGE_SIZE), tag_of(1));
 
 	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va, c->frame[2], 1, PAGE_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, peek(va), tag_of(2));
-	KUNIT_EXPECT_TRUE(test, can_write(va));
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), tag_of(2));
+	KUNIT_EXPECT_TRUE(test, kunit_can_write(va));
 	KUNIT_EXPECT_EQ(test, current->lazy_mmu_state.enable_count, 1);
 	lazy_mmu_mode_disable();
 	KUNIT_EXPECT_FALSE(test, is_lazy_mmu_mode_active());
@@ -138,7 +119,7 @@ static void paused_updates_take_effect_at_once(struct kunit *test)
 		/* Each change is already in effect: the counters and the memory say so. */
 		s = stats();
 		KUNIT_EXPECT_EQ(test, invalidations(&s), i + 1);
-		KUNIT_EXPECT_EQ(test, peek(va + i * PAGE_SIZE), -1);
+		KUNIT_EXPECT_EQ(test, kunit_peek(va + i * PAGE_SIZE), -1);
 	}
 	kunit_info(test, "paused, depth 2: 4 clears -> %llu invalidations in %llu batches",
 		   (unsigned long long)invalidations(&s), (unsigned long long)s.batches);
@@ -161,7 +142,7 @@ static void paused_updates_take_effect_at_once(struct kunit *test)
 		   (unsigned long long)s.tlbi_page, (unsigned long long)s.tlbi_range,
 		   (unsigned long long)s.tlbi_all, (unsigned long long)s.batches);
 	for (unsigned int i = 4; i < 8; i++)
-		KUNIT_EXPECT_EQ(test, peek(va + i * PAGE_SIZE), -1);
+		KUNIT_EXPECT_EQ(test, kunit_peek(va + i * PAGE_SIZE), -1);
 	KUNIT_EXPECT_TRUE(test, is_lazy_mmu_mode_active());
 	lazy_mmu_mode_disable();
 	/* Only the entries were cleared: give the tables back by mapping and unmapping. */
@@ -194,12 +175,12 @@ static void stale_translations_are_real(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va, c->frame[0], 1, PAGE_KERNEL), 0);
 		ptep = pte_lookup(&init_mm, va);
 		local_irq_save(flags);
-		cached = peek(va); /* now the translation is cached */
+		cached = kunit_peek(va); /* now the translation is cached */
 		lazy_mmu_mode_enable();
 		pte_update(&init_mm, va, ptep, __pte(0));
-		stale_read = peek(va);
+		stale_read = kunit_peek(va);
 		lazy_mmu_mode_disable();
-		after = peek(va);
+		after = kunit_peek(va);
 		local_irq_restore(flags);
 		KUNIT_EXPECT_EQ(test, cached, tag_of(0));
 		KUNIT_EXPECT_EQ(test, after, -1); /* after disable(): gone */
@@ -215,12 +196,12 @@ static void stale_translations_are_real(struct kunit *test)
 		pte_update(&init_mm, va + PAGE_SIZE, ptep, mk_pte(c->frame[0], PAGE_KERNEL));
 		tlb_stats_reset();
 		local_irq_save(flags);
-		cached = peek(va + PAGE_SIZE);
+		cached = kunit_peek(va + PAGE_SIZE);
 		lazy_mmu_mode_enable();
 		pte_update(&init_mm, va + PAGE_SIZE, ptep, mk_pte(c->frame[1], PAGE_KERNEL));
-		stale_remap = peek(va + PAGE_SIZE);
+		stale_remap = kunit_peek(va + PAGE_SIZE);
 		lazy_mmu_mode_disable();
-		after = peek(va + PAGE_SIZE);
+		after = kunit_peek(va + PAGE_SIZE);
 		local_irq_restore(flags);
 		KUNIT_EXPECT_EQ(test, cached, tag_of(0));
 		KUNIT_EXPECT_EQ(test, after, tag_of(1)); /* after disable(): the new frame */
@@ -259,7 +240,7 @@ static void update_from_irq(void *arg)
 	u->in_irq = in_interrupt();
 	u->active = is_lazy_mmu_mode_active();
 	pte_update(&init_mm, u->va, u->ptep, __pte(0));
-	u->after = peek(u->va);
+	u->after = kunit_peek(u->va);
 	after = stats();
 	u->invalidations = invalidations(&after) - invalidations(&before);
 }
@@ -272,7 +253,7 @@ static void interrupt_context_updates_take_effect_at_once(struct kunit *test)
 	u.va = vm_test_area(1);
 	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, u.va, c->frame[0], 1, PAGE_KERNEL), 0);
 	u.ptep = pte_lookup(&init_mm, u.va);
-	KUNIT_EXPECT_EQ(test, peek(u.va), tag_of(0));
+	KUNIT_EXPECT_EQ(test, kunit_peek(u.va), tag_of(0));
 
 	lazy_mmu_mode_enable();
 	timer_call_once(update_from_irq, &u);
@@ -379,7 +360,7 @@ static void new_entries_need_no_invalidation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, invalidations(&s), 0);
 	/* One publishing barrier for the whole batch where the arch needs one, else none. */
 	KUNIT_EXPECT_EQ(test, s.barriers, sync ? 1 : 0);
-	KUNIT_EXPECT_EQ(test, peek(va + PAGE_SIZE), tag_of(1));
+	KUNIT_EXPECT_EQ(test, kunit_peek(va + PAGE_SIZE), tag_of(1));
 
 	KUNIT_ASSERT_EQ(test, unmap_pages(&init_mm, va + PAGE_SIZE, 31), 0);
 	lazy_mmu_set_backend(LAZY_MMU_EAGER);
@@ -421,8 +402,8 @@ static bool check_all(struct kunit *test, const struct conf *c, const struct mod
 	for (unsigned int i = 0; i < PAGES; i++) {
 		unsigned long p = va + i * PAGE_SIZE;
 		bool readable = m->prot[i] == M_RW || m->prot[i] == M_RO;
-		s64 want = readable ? (s64)tag_of(m->frame[i]) : -1, got = peek(p);
-		bool w = can_write(p);
+		s64 want = readable ? (s64)tag_of(m->frame[i]) : -1, got = kunit_peek(p);
+		bool w = kunit_can_write(p);
 
 		(void)c;
 		if (got != want || w != (m->prot[i] == M_RW)) {

@@ -7,6 +7,7 @@
 #include <kernel/irq.h>
 #include <kernel/task.h>
 #include <kernel/timer.h>
+#include <kunit/probe.h>
 #include <kunit/test.h>
 #include <lib/errno.h>
 #include <lib/printf.h>
@@ -98,24 +99,6 @@ static void expect_consistent(struct kunit *test, const struct counts *c)
 	KUNIT_EXPECT_EQ(test, c->f.vmalle1is, c->s.tlbi_all);
 }
 
-static s64 peek(unsigned long va)
-{
-	u64 v;
-
-	if (copy_from_kernel_nofault(&v, (const void *)va, sizeof(v)))
-		return -1;
-	return (s64)v;
-}
-
-static bool can_write(unsigned long va)
-{
-	u64 v;
-
-	if (copy_from_kernel_nofault(&v, (const void *)va, sizeof(v)))
-		return false;
-	return copy_to_kernel_nofault((void *)va, &v, sizeof(v)) == 0;
-}
-
 /*
  * Reads the whole page at va through the MMU and says which frame every word came from:
  * 'A' or 'B' if all 512 words are that frame's, 'X' for a mix or anything else, 0 if the
@@ -189,7 +172,7 @@ static void new_entries_cost_one_barrier_pair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, batched.s.batches, 1);
 	KUNIT_EXPECT_EQ(test, invalidations(&batched), 0);
 	for (unsigned int i = 1; i <= n; i++)
-		KUNIT_EXPECT_EQ(test, peek(va + i * PAGE_SIZE), word_of('A', 0));
+		KUNIT_EXPECT_EQ(test, kunit_peek(va + i * PAGE_SIZE), word_of('A', 0));
 	KUNIT_ASSERT_EQ(test, unmap_pages(&init_mm, va + PAGE_SIZE, n), 0);
 
 	lazy_mmu_set_backend(LAZY_MMU_EAGER);
@@ -198,7 +181,7 @@ static void new_entries_cost_one_barrier_pair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, eager.s.barriers, n);
 	KUNIT_EXPECT_EQ(test, eager.s.batches, n);
 	KUNIT_EXPECT_EQ(test, invalidations(&eager), 0);
-	eager_ok = peek(va + n * PAGE_SIZE) == (s64)word_of('A', 0);
+	eager_ok = kunit_peek(va + n * PAGE_SIZE) == (s64)word_of('A', 0);
 	KUNIT_EXPECT_TRUE(test, eager_ok);
 	KUNIT_ASSERT_EQ(test, unmap_pages(&init_mm, va + PAGE_SIZE, n), 0);
 
@@ -234,7 +217,7 @@ static void make_from_irq(void *arg)
 	pte_update(&init_mm, u->va, u->ptep, mk_pte(u->pa, PAGE_KERNEL));
 	tlb_stats_read(&after);
 	u->barriers = after.barriers - before.barriers;
-	u->seen = peek(u->va);
+	u->seen = kunit_peek(u->va);
 }
 
 static void interrupt_context_publishes_at_once(struct kunit *test)
@@ -292,10 +275,11 @@ static bool big_is(struct kunit *test, unsigned long va, bool writable)
 	for (unsigned int i = 0; i < BIG; i++) {
 		unsigned long p = va + i * PAGE_SIZE;
 
-		if (peek(p) != (s64)i || can_write(p) != writable) {
+		if (kunit_peek(p) != (s64)i || kunit_can_write(p) != writable) {
 			kunit_fail(test, false, __FILE__, __LINE__,
-				   "page %u: read %lld, write %s (want %s)", i, (long long)peek(p),
-				   can_write(p) ? "ok" : "faults", writable ? "ok" : "faults");
+				   "page %u: read %lld, write %s (want %s)", i,
+				   (long long)kunit_peek(p), kunit_can_write(p) ? "ok" : "faults",
+				   writable ? "ok" : "faults");
 			return false;
 		}
 	}
@@ -384,9 +368,10 @@ static void odd_ranges_cost_what_the_encoder_says(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, c.s.tlbi_page, range ? (u64)(lens[i] & 1) : lens[i]);
 		KUNIT_EXPECT_EQ(test, c.s.tlbi_all, 0);
 		/* The last page of the range took the change; the one after it did not. */
-		KUNIT_EXPECT_FALSE(test, can_write(va + (first + lens[i] - 1) * PAGE_SIZE));
+		KUNIT_EXPECT_FALSE(test, kunit_can_write(va + (first + lens[i] - 1) * PAGE_SIZE));
 		if (first + lens[i] < BIG)
-			KUNIT_EXPECT_TRUE(test, can_write(va + (first + lens[i]) * PAGE_SIZE));
+			KUNIT_EXPECT_TRUE(test,
+					  kunit_can_write(va + (first + lens[i]) * PAGE_SIZE));
 		kunit_info(test, "%3u pages: %llu per-page + %llu range TLBIs", lens[i],
 			   (unsigned long long)c.s.tlbi_page, (unsigned long long)c.s.tlbi_range);
 		/* Back to writable before the next length (one more batch, not counted). */
@@ -442,7 +427,7 @@ static void unmap_that_frees_a_table_uses_all_level_forms(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.s.batches, 1);
 	KUNIT_EXPECT_NULL(test, pte_lookup(&init_mm, va));
 	KUNIT_EXPECT_EQ(test, frames_free(), free_before); /* the table came back after it */
-	KUNIT_EXPECT_EQ(test, peek(va), -1);
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), -1);
 	kunit_info(test, "unmap all %u pages (leaf table freed): %llu vae1is + %llu rvae1is", n,
 		   (unsigned long long)c.f.vae1is, (unsigned long long)c.f.rvae1is);
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, keeper, 1), 0);
@@ -492,7 +477,7 @@ static void remap_of_a_live_page_breaks_first(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, in.s.pte_writes, 3); /* neighbour, break, make */
 	KUNIT_EXPECT_EQ(test, inside, 'B');
 	KUNIT_EXPECT_EQ(test, whole_page(va), 'B');
-	KUNIT_EXPECT_FALSE(test, can_write(va + PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, kunit_can_write(va + PAGE_SIZE));
 	kunit_info(test,
 		   "remap in a section: bbm_flushes %llu, %llu page + %llu range TLBIs before "
 		   "the make, page read inside the section: all 512 words from frame %c",
@@ -587,7 +572,7 @@ static void invalidation_covers_the_range(struct kunit *test)
 		for (unsigned int p = 0; p < n + 2; p++) {
 			KUNIT_ASSERT_EQ(
 			    test, map_pages(&init_mm, va + p * PAGE_SIZE, t->a, 1, PAGE_KERNEL), 0);
-			KUNIT_EXPECT_EQ(test, peek(va + p * PAGE_SIZE), word_of('A', 0));
+			KUNIT_EXPECT_EQ(test, kunit_peek(va + p * PAGE_SIZE), word_of('A', 0));
 		}
 		ptep = pte_lookup(&init_mm, va);
 		lazy_mmu_set_backend(LAZY_MMU_FLOOR);
@@ -601,10 +586,10 @@ static void invalidation_covers_the_range(struct kunit *test)
 		lazy_mmu_mode_disable();
 
 		for (unsigned int p = 1; p <= n; p++)
-			gone = gone && peek(va + p * PAGE_SIZE) == -1;
+			gone = gone && kunit_peek(va + p * PAGE_SIZE) == -1;
 		KUNIT_EXPECT_TRUE(test, gone);
-		before_stale = peek(va) == (s64)word_of('A', 0);
-		after_stale = peek(va + (n + 1) * PAGE_SIZE) == (s64)word_of('A', 0);
+		before_stale = kunit_peek(va) == (s64)word_of('A', 0);
+		after_stale = kunit_peek(va + (n + 1) * PAGE_SIZE) == (s64)word_of('A', 0);
 		used += snprintf(report + used, sizeof(report) - used, " %u:%c%c", n,
 				 before_stale ? 's' : '-', after_stale ? 's' : '-');
 		/* Drop the neighbours' stale entries, then give the tables back. */
@@ -638,8 +623,8 @@ static void range_forms_of_every_scale(struct kunit *test)
 	KUNIT_ASSERT_NE(test, va, 0);
 	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va, t->a, 1, PAGE_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, last, t->b, 1, PAGE_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, peek(va), word_of('A', 0));
-	KUNIT_EXPECT_EQ(test, peek(last), word_of('B', 0));
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), word_of('A', 0));
+	KUNIT_EXPECT_EQ(test, kunit_peek(last), word_of('B', 0));
 	lazy_mmu_set_backend(LAZY_MMU_FLOOR);
 	pte_update(&init_mm, va, pte_lookup(&init_mm, va), __pte(0));
 	pte_update(&init_mm, last, pte_lookup(&init_mm, last), __pte(0));
@@ -656,8 +641,8 @@ static void range_forms_of_every_scale(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.f.vale1is, 1);
 	KUNIT_EXPECT_EQ(test, c.f.rvale1is, 4);
 	KUNIT_EXPECT_EQ(test, c.s.tlbi_all, 0);
-	KUNIT_EXPECT_EQ(test, peek(va), -1);
-	KUNIT_EXPECT_EQ(test, peek(last), -1);
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), -1);
+	KUNIT_EXPECT_EQ(test, kunit_peek(last), -1);
 	kunit_info(test, "%lu pages: %llu vale1is + %llu rvale1is (SCALE 0, 1, 2 and 3)", pages,
 		   (unsigned long long)c.f.vale1is, (unsigned long long)c.f.rvale1is);
 	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va, t->a, 1, PAGE_KERNEL), 0);
