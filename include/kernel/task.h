@@ -8,6 +8,8 @@
 
 struct task {
 	const char *name;
+	/* > 0: this task must not be switched out (kernel/preempt.h). Only it changes it. */
+	unsigned int preempt_count;
 	/* Linux keeps this in task_struct too: the lazy MMU state belongs to the task. */
 	struct lazy_mmu_state lazy_mmu_state;
 	/* Invalidations and barriers this task deferred inside its lazy MMU section. */
