@@ -46,7 +46,7 @@ ifeq ($(ARCH),x86_64)
 # No red zone: interrupts push onto the interrupted stack. No SSE: the kernel never saves
 # vector registers.
 CFLAGS += -m64 -march=x86-64 -mno-red-zone -mgeneral-regs-only -mcmodel=small
-BOOT_SRCS := boot/multiboot2.c boot/pvh.c
+BOOT_SRCS := boot/multiboot2.c boot/pvh.c boot/acpi.c
 else
 # Outline atomics would call libgcc helpers that probe HWCAPs we don't have; the kernel
 # must also run on a plain ARMv8.0 cortex-a72, so no -march beyond armv8-a.
@@ -106,7 +106,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARNINGS) -fsanitize=address,undefined \
 	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Itests/host/mock -Iinclude \
 	       -MMD -MP -DLAZYMMU_HOST
 HOST_SRCS := $(sort $(wildcard tests/host/*.c tests/host/mock/*.c)) \
-	     lib/printf.c lib/glob.c lib/kunit.c boot/boot_info.c \
+	     lib/printf.c lib/glob.c lib/kunit.c boot/boot_info.c boot/acpi.c \
 	     $(sort $(filter-out mm/kernel_map.c,$(wildcard mm/*.c))) \
 	     arch/arm64/tlbi_range.c $(sort $(wildcard arch/arm64/tests/host/*.c))
 HOST_OBJS := $(patsubst %,$(HOST_BUILD)/obj/%.o,$(HOST_SRCS))

@@ -31,6 +31,14 @@ void boot_add_region_or_warn(const char *who, struct mem_region *list, unsigned 
 		       (unsigned long long)base, (unsigned long long)size);
 }
 
+void boot_add_cpu(struct boot_info *bi, u64 hwid)
+{
+	if (bi->nr_cpus < BOOT_MAX_CPUS)
+		bi->cpus[bi->nr_cpus++] = hwid;
+	else
+		bi->nr_cpus_ignored++;
+}
+
 /* Finds word at a word boundary; returns a pointer just past it, or NULL. */
 static const char *find_word(const char *s, const char *word)
 {

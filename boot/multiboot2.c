@@ -27,6 +27,8 @@ struct mb2_tag {
 #define MB2_TAG_CMDLINE 1
 #define MB2_TAG_MODULE	3
 #define MB2_TAG_MMAP	6
+#define MB2_TAG_ACPI_OLD 14 /* a copy of the ACPI 1.0 RSDP */
+#define MB2_TAG_ACPI_NEW 15 /* a copy of the ACPI 2.0+ RSDP */
 
 struct mb2_tag_module {
 	struct mb2_tag tag;
@@ -103,6 +105,16 @@ int multiboot2_parse(struct boot_info *bi, phys_addr_t info)
 		}
 		case MB2_TAG_MMAP:
 			parse_mmap(bi, (const struct mb2_tag_mmap *)tag);
+			break;
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW:
+			/*
+			 * The tag holds a copy of the RSDP, not its address: the copy (inside
+			 * this reserved block) serves as well. A 2.0+ one wins over 1.0.
+			 */
+			if (!bi->acpi_rsdp || tag->type == MB2_TAG_ACPI_NEW)
+				bi->acpi_rsdp = info + (phys_addr_t)((const u8 *)(tag + 1) -
+								     (const u8 *)mbi);
 			break;
 		default:
 			break;

@@ -65,6 +65,9 @@ int pvh_parse(struct boot_info *bi, phys_addr_t start_info)
 			boot_add_region_or_warn("pvh", bi->ram, &bi->nr_ram, map[i].addr,
 						map[i].size, "RAM");
 
+	/* 0 when the loader didn't say (QEMU's PVH loader doesn't): arch code searches. */
+	bi->acpi_rsdp = si->rsdp_paddr;
+
 	if (si->cmdline_paddr) {
 		const char *cmdline = phys_to_virt(si->cmdline_paddr);
 

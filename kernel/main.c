@@ -6,6 +6,7 @@
 #include <kernel/irq.h>
 #include <kernel/printk.h>
 #include <kernel/sections.h>
+#include <kernel/smp.h>
 #include <kernel/task.h>
 #include <mm/mm.h>
 #include <kunit/test.h>
@@ -62,6 +63,7 @@ __noreturn void kmain(void)
 	mm_init();
 	arch_irq_init();
 	local_irq_enable();
+	smp_init();
 
 	/* "bench" on the command line: the benchmarks instead of the tests (make bench). */
 	if (cmdline_has(&boot_info, "bench"))

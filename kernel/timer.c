@@ -1,6 +1,7 @@
 /* The periodic tick: counts time and runs one-shot callbacks in interrupt context. */
 #include <kernel/timer.h>
 #include <kernel/irq.h>
+#include <kernel/smp.h>
 
 static volatile u64 ticks;
 static void (*once_fn)(void *);
@@ -15,6 +16,9 @@ void timer_tick(void)
 {
 	void (*fn)(void *) = once_fn;
 
+	/* Every CPU ticks; time (and the one-shot callbacks) belong to the boot CPU's tick. */
+	if (smp_processor_id() != 0)
+		return;
 	ticks++;
 	if (fn) {
 		once_fn = NULL;

@@ -81,7 +81,8 @@ arm64_vectors:
  * if it lies in the guard page (or sp is not 16-byte aligned, which would fault the same
  * way with SCTLR_EL1.SA set), we switch to a small emergency stack and report from there.
  * Nothing is stored before the check: the only scratch space is a system register
- * (TPIDR_EL1, otherwise unused) that holds x0 meanwhile. IRQs, SErrors and debug
+ * (TPIDRRO_EL0, unused while nothing runs at EL0; TPIDR_EL1 holds the per-CPU pointer)
+ * that holds x0 meanwhile. IRQs, SErrors and debug
  * exceptions are masked on entry and none of these instructions can fault, so nothing can
  * come in between and reuse it. Limits: an overflow that jumps over the whole guard page
  * in one step (a frame of more than 4 KiB) isn't caught, and a later stack (per task)
@@ -90,7 +91,7 @@ arm64_vectors:
 .macro entry_stub name, vector, handler, returns
 \name:
 	sub	sp, sp, #FRAME_SIZE
-	msr	tpidr_el1, x0
+	msr	tpidrro_el0, x0
 	mov	x0, sp
 	tst	x0, #15
 	b.ne	2f
@@ -100,7 +101,7 @@ arm64_vectors:
 	add	x0, x0, #4096
 	cmp	sp, x0
 	b.lo	2f
-1:	mrs	x0, tpidr_el1
+1:	mrs	x0, tpidrro_el0
 	save_frame
 	add	x0, sp, #FRAME_SIZE
 	str	x0, [sp, #FRAME_SP]
@@ -120,7 +121,7 @@ arm64_vectors:
 	adrp	x0, arm64_emergency_stack_top
 	add	x0, x0, :lo12:arm64_emergency_stack_top
 	sub	sp, x0, #FRAME_SIZE
-	mrs	x0, tpidr_el1
+	mrs	x0, tpidrro_el0
 	save_frame
 	mrs	x0, sp_el0
 	str	x0, [sp, #FRAME_SP]

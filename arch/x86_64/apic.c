@@ -2,6 +2,7 @@
 #include <asm/apic.h>
 #include <asm/hpet.h>
 #include <asm/io.h>
+#include <asm/irqflags.h>
 #include <asm/processor.h>
 #include <asm/traps.h>
 #include <kernel/arch.h>
@@ -59,6 +60,27 @@ void x86_lapic_eoi(void)
 	lapic_write(LAPIC_EOI, 0);
 }
 
+u32 x86_lapic_id(void)
+{
+	return lapic_read(LAPIC_ID) >> 24;
+}
+
+/*
+ * Interrupts masked across the two ICR writes: an interrupt handler sending its own IPI in
+ * between would leave our low word going to its destination. The wait for "accepted" keeps
+ * the next write from overwriting a command the APIC hasn't taken yet.
+ */
+void x86_lapic_send_ipi(u32 dest, u32 icr)
+{
+	unsigned long flags = arch_local_irq_save();
+
+	lapic_write(LAPIC_ICR_HIGH, dest << 24);
+	lapic_write(LAPIC_ICR_LOW, icr);
+	while (lapic_read(LAPIC_ICR_LOW) & ICR_SEND_PENDING)
+		cpu_relax();
+	arch_local_irq_restore(flags);
+}
+
 static void x86_lapic_enable(void)
 {
 	u64 base = rdmsr(MSR_IA32_APIC_BASE);
@@ -102,6 +124,23 @@ static u32 x86_lapic_timer_hz(void)
 	return (u32)x86_rate_from_hpet(elapsed, h1 - h0);
 }
 
+/* Timer counts per tick, measured once by the boot CPU: every LAPIC runs off the same clock. */
+static u32 lapic_ticks_per_period;
+
+static void x86_lapic_timer_start(void)
+{
+	/* Periodic: the count reloads by itself, one interrupt every 1/TIMER_HZ s. */
+	lapic_write(LAPIC_TIMER_DIV, LAPIC_TIMER_DIV_16);
+	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_PERIODIC | X86_TIMER_VECTOR);
+	lapic_write(LAPIC_TIMER_INIT, lapic_ticks_per_period);
+}
+
+void x86_lapic_init_secondary(void)
+{
+	x86_lapic_enable();
+	x86_lapic_timer_start();
+}
+
 void arch_irq_init(void)
 {
 	u32 lapic_hz;
@@ -111,9 +150,8 @@ void arch_irq_init(void)
 	x86_lapic_enable();
 	lapic_hz = x86_lapic_timer_hz();
 
-	/* Periodic: the count reloads by itself, one interrupt every 1/TIMER_HZ s. */
-	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_PERIODIC | X86_TIMER_VECTOR);
-	lapic_write(LAPIC_TIMER_INIT, lapic_hz / TIMER_HZ);
+	lapic_ticks_per_period = lapic_hz / TIMER_HZ;
+	x86_lapic_timer_start();
 	printk("x86_64: LAPIC timer %u Hz (/16), tick every %u counts at %d Hz; TSC %llu MHz\n",
 	       lapic_hz, lapic_hz / TIMER_HZ, TIMER_HZ,
 	       (unsigned long long)(arch_cycles_hz() / 1000000));

@@ -14,6 +14,7 @@
 #define CR4_PAE (1 << 5)
 #define CR4_PGE (1 << 7)
 #define MSR_EFER 0xc0000080
+#define MSR_IA32_GS_BASE 0xc0000101
 #define EFER_LME (1 << 8)
 #define EFER_NXE (1 << 11)
 
@@ -74,6 +75,7 @@ mb2_header_end:
  */
 	.section .bss.page_aligned, "aw", @nobits
 	.balign 4096
+	.globl boot_pml4	/* the AP trampoline (trampoline.S) starts on these tables too */
 boot_pml4:
 	.skip 4096
 boot_pdpt:
@@ -242,6 +244,14 @@ start64:
 	xor %eax, %eax
 	mov %ax, %fs
 	mov %ax, %gs
+	/*
+	 * GS base -> the boot CPU's per-CPU slot (asm/percpu.h), after the selector loads
+	 * (which may reset it): this_cpu() works from the first line of C.
+	 */
+	mov $MSR_IA32_GS_BASE, %ecx
+	mov $x86_percpu_slots, %eax
+	xor %edx, %edx
+	wrmsr
 
 	mov $__stack_top, %rsp
 	/* x86_start(magic, info). 32-bit moves zero the upper halves, whatever they held. */

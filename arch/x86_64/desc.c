@@ -1,6 +1,7 @@
 /* The GDT (flat 64-bit segments and the TSS) and the IDT with one gate per vector. */
 #include <asm/desc.h>
 #include <asm/traps.h>
+#include <kernel/cpu.h>
 
 /*
  * A code or data segment descriptor (8 bytes). In long mode base and limit are ignored;
@@ -18,15 +19,26 @@
  * The accessed bit is preset so that loading a segment register never makes the CPU write
  * to the table. The TSS descriptor (slots 3-4) is added at run time: its base is an address.
  */
-static u64 x86_gdt[GDT_ENTRIES] __aligned(16) = {
-	[0] = 0,
-	[GDT_KERNEL_CS / 8] = 0x00af9b000000ffffULL,
-	[GDT_KERNEL_DS / 8] = 0x00cf93000000ffffULL,
+#define GDT_TEMPLATE                                                                         \
+	{                                                                                    \
+		[0] = 0, [GDT_KERNEL_CS / 8] = 0x00af9b000000ffffULL,                        \
+		[GDT_KERNEL_DS / 8] = 0x00cf93000000ffffULL,                                 \
+	}
+
+/*
+ * One GDT per CPU: the segments are the same everywhere, but each CPU's TSS descriptor
+ * names its own TSS (and ltr marks it busy, so two CPUs can't share one). Each CPU writes
+ * only its own; CPU 0's is the one boot.S and the AP trampoline load first.
+ */
+static u64 x86_gdt[NR_CPUS][GDT_ENTRIES] __aligned(16) = {
+	GDT_TEMPLATE, GDT_TEMPLATE, GDT_TEMPLATE, GDT_TEMPLATE,
+	GDT_TEMPLATE, GDT_TEMPLATE, GDT_TEMPLATE, GDT_TEMPLATE,
 };
+_Static_assert(NR_CPUS == 8, "one GDT_TEMPLATE per CPU above");
 
 const struct x86_desc_ptr x86_gdt_ptr = {
-	.limit = sizeof(x86_gdt) - 1,
-	.base = (u64)(uintptr_t)x86_gdt,
+	.limit = sizeof(x86_gdt[0]) - 1,
+	.base = (u64)(uintptr_t)x86_gdt[0],
 };
 
 /*
@@ -50,9 +62,10 @@ _Static_assert(sizeof(struct x86_tss) == 104, "the 64-bit TSS is 104 bytes");
 
 #define IST_STACK_SIZE 8192
 
-static struct x86_tss x86_tss;
-static u8 double_fault_stack[IST_STACK_SIZE] __aligned(16);
-static u8 nmi_stack[IST_STACK_SIZE] __aligned(16);
+/* Per CPU, as the IST stacks: an NMI (a TLB shootdown) may hit every CPU at once. */
+static struct x86_tss x86_tss[NR_CPUS];
+static u8 double_fault_stack[NR_CPUS][IST_STACK_SIZE] __aligned(16);
+static u8 nmi_stack[NR_CPUS][IST_STACK_SIZE] __aligned(16);
 
 /*
  * A 64-bit TSS descriptor is 16 bytes, a system descriptor (S=0) of type 0x9 (available
@@ -75,17 +88,40 @@ static void set_tss_descriptor(u64 *slot, u64 base, u32 limit)
 	slot[1] = base >> 32;
 }
 
+static void x86_tss_init(unsigned int cpu)
+{
+	struct x86_tss *tss = &x86_tss[cpu];
+
+	/* The CPU pushes onto IST stacks from the top: stacks grow down. */
+	tss->ist[IST_DOUBLE_FAULT - 1] = (u64)(uintptr_t)(double_fault_stack[cpu] + IST_STACK_SIZE);
+	tss->ist[IST_NMI - 1] = (u64)(uintptr_t)(nmi_stack[cpu] + IST_STACK_SIZE);
+	tss->iomap_base = sizeof(*tss);
+	set_tss_descriptor(&x86_gdt[cpu][GDT_TSS / 8], (u64)(uintptr_t)tss, sizeof(*tss) - 1);
+}
+
 void x86_gdt_init(void)
 {
-	/* The CPU pushes onto IST stacks from the top: stacks grow down. */
-	x86_tss.ist[IST_DOUBLE_FAULT - 1] = (u64)(uintptr_t)(double_fault_stack + IST_STACK_SIZE);
-	x86_tss.ist[IST_NMI - 1] = (u64)(uintptr_t)(nmi_stack + IST_STACK_SIZE);
-	x86_tss.iomap_base = sizeof(x86_tss);
-	set_tss_descriptor(&x86_gdt[GDT_TSS / 8], (u64)(uintptr_t)&x86_tss, sizeof(x86_tss) - 1);
+	x86_tss_init(0);
 	/*
 	 * boot.S loaded this GDT already. No reload is needed: the CPU reads a descriptor
 	 * from memory when a selector is loaded, so ltr finds the slots just written.
 	 */
+	ltr(GDT_TSS);
+}
+
+void x86_gdt_init_secondary(unsigned int cpu)
+{
+	struct x86_desc_ptr p = {
+		.limit = sizeof(x86_gdt[cpu]) - 1,
+		.base = (u64)(uintptr_t)x86_gdt[cpu],
+	};
+
+	x86_tss_init(cpu);
+	/*
+	 * The trampoline ran on CPU 0's GDT. Ours has the same code and data descriptors at
+	 * the same selectors, so the loaded CS/DS/SS stay valid without a reload.
+	 */
+	lgdt(&p);
 	ltr(GDT_TSS);
 }
 
@@ -132,17 +168,23 @@ static void set_gate(unsigned int vector, unsigned int ist)
 	g->reserved = 0;
 }
 
-void x86_idt_init(void)
+/* One IDT for every CPU: the gates are the same; the IST stacks they name are per-CPU TSS. */
+void x86_idt_load(void)
 {
 	struct x86_desc_ptr idt_ptr = {
 		.limit = sizeof(x86_idt) - 1,
 		.base = (u64)(uintptr_t)x86_idt,
 	};
 
+	lidt(&idt_ptr);
+}
+
+void x86_idt_init(void)
+{
 	for (unsigned int v = 0; v < ARRAY_SIZE(x86_idt); v++)
 		set_gate(v, 0);
 	/* A double fault may come from a broken stack; an NMI may arrive at any instruction. */
 	set_gate(X86_VEC_DF, IST_DOUBLE_FAULT);
 	set_gate(X86_VEC_NMI, IST_NMI);
-	lidt(&idt_ptr);
+	x86_idt_load();
 }

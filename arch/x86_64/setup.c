@@ -6,6 +6,7 @@
 #include <asm/irqflags.h>
 #include <asm/processor.h>
 #include <asm/serial.h>
+#include <kernel/acpi.h>
 #include <kernel/arch.h>
 #include <kernel/boot_info.h>
 #include <kernel/panic.h>
@@ -93,6 +94,22 @@ __noreturn void arch_exit(int code)
 	}
 }
 
+/*
+ * The CPUs, from the ACPI MADT. Read now, while the boot tables map the first 4 GiB: the
+ * ACPI tables sit in firmware-reserved memory that the kernel's own tables leave out. The
+ * loader may not say where the RSDP is (QEMU's PVH loader passes 0): then search the
+ * BIOS area, where SeaBIOS puts it. Any failure leaves one CPU, with the reason logged.
+ */
+static void x86_find_cpus(void)
+{
+	phys_addr_t rsdp = boot_info.acpi_rsdp;
+
+	if (!rsdp)
+		rsdp = acpi_scan_rsdp(ACPI_BIOS_AREA_START, ACPI_BIOS_AREA_END);
+	if (acpi_find_cpus(&boot_info, rsdp))
+		printk("x86_64: no CPU list from ACPI: running on the boot CPU only\n");
+}
+
 /* The PVH start info begins with its magic; multiboot2 says who it is in eax. */
 static bool is_pvh(u32 info)
 {
@@ -118,5 +135,6 @@ __noreturn void x86_start(u32 magic, u32 info)
 	if (err)
 		panic("x86_64: cannot use the %s boot information (error %d)",
 		      boot_info.protocol ? boot_info.protocol : "?", err);
+	x86_find_cpus();
 	kmain();
 }

@@ -1,4 +1,5 @@
 /* The x86-64 TLB backend: a batch is drained with one invlpg per page, or one full flush. */
+#include <asm/shootdown.h>
 #include <asm/tlbflush.h>
 #include <kernel/task.h>
 #include <mm/lazy_mmu.h>
@@ -34,7 +35,8 @@ void arch_flush_tlb_all(void)
 	count_tlb_event(tlbi_all);
 }
 
-void arch_tlb_flush_batch(const struct tlb_batch *b)
+/* This CPU's share of a batch's flush. */
+static void flush_local(const struct tlb_batch *b)
 {
 	/*
 	 * No barrier before the invalidation: x86 stores are seen by the page walker in
@@ -54,6 +56,19 @@ void arch_tlb_flush_batch(const struct tlb_batch *b)
 			count_tlb_event(tlbi_page);
 		}
 	}
+}
+
+/*
+ * The batch's flush on every CPU: the other online CPUs get their shootdown first, then
+ * this CPU invalidates while they do, then we wait for them (asm/shootdown.h).
+ */
+void arch_tlb_flush_batch(const struct tlb_batch *b)
+{
+	struct x86_shootdown sd;
+
+	x86_shootdown_begin(&sd, b);
+	flush_local(b);
+	x86_shootdown_end(&sd);
 }
 
 void arch_flush_lazy_mmu_mode(void)

@@ -2,6 +2,7 @@
 #include <asm/apic.h>
 #include <asm/nofault.h>
 #include <asm/processor.h>
+#include <asm/shootdown.h>
 #include <asm/tlbflush.h>
 #include <asm/traps.h>
 #include <kernel/arch.h>
@@ -13,6 +14,7 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sections.h>
+#include <kernel/smp.h>
 #include <kernel/timer.h>
 #include <lib/errno.h>
 #include <mm/pte.h>
@@ -199,6 +201,9 @@ static void handle_exception(struct x86_frame *f)
 
 void x86_handle_trap(struct x86_frame *f)
 {
+	/* TLB shootdowns arrive as NMIs: handled here, with nothing else to do or report. */
+	if (f->vector == X86_VEC_NMI && x86_handle_shootdown_nmi())
+		return;
 	if (f->vector < X86_NR_EXCEPTIONS) {
 		handle_exception(f);
 		return;
@@ -207,6 +212,12 @@ void x86_handle_trap(struct x86_frame *f)
 	case X86_TIMER_VECTOR:
 		irq_enter();
 		timer_tick();
+		x86_lapic_eoi();
+		irq_exit();
+		return;
+	case X86_CALL_VECTOR:
+		irq_enter();
+		smp_handle_call_ipi();
 		x86_lapic_eoi();
 		irq_exit();
 		return;

@@ -5,6 +5,7 @@
 
 #define BOOT_MAX_REGIONS 32
 #define BOOT_CMDLINE_MAX 256
+#define BOOT_MAX_CPUS	 8 /* == NR_CPUS (checked in kernel/smp.c) */
 
 struct mem_region {
 	phys_addr_t base;
@@ -28,7 +29,20 @@ struct boot_info {
 	phys_addr_t irqchip_dist; /* GIC distributor (arm64) */
 	phys_addr_t irqchip_cpu;  /* GIC CPU interface (arm64) */
 	char cmdline[BOOT_CMDLINE_MAX];
+	/*
+	 * The CPUs the firmware lists as usable, by hardware id (x86 APIC ID from the ACPI
+	 * MADT, arm64 MPIDR affinity from the device tree's /cpus), the boot CPU among them;
+	 * nr_cpus_ignored more were listed than fit. nr_cpus == 0: no list (one CPU).
+	 */
+	u64 cpus[BOOT_MAX_CPUS];
+	unsigned int nr_cpus;
+	unsigned int nr_cpus_ignored;
+	/* Physical address of the ACPI RSDP (x86: from the loader, or 0 = search for it). */
+	phys_addr_t acpi_rsdp;
 };
+
+/* Adds a CPU's hardware id to bi->cpus, or counts it in nr_cpus_ignored when full. */
+void boot_add_cpu(struct boot_info *bi, u64 hwid);
 
 /* Adds a range to a region list; returns -ERANGE when the list is full. */
 int boot_add_region(struct mem_region *list, unsigned int *nr, phys_addr_t base, u64 size);

@@ -1,4 +1,4 @@
-/* Per-CPU state. One CPU for now; every per-CPU field is reached through this_cpu(). */
+/* Per-CPU state: every per-CPU field is reached through this_cpu() (a per-CPU register). */
 #pragma once
 
 #include <lib/types.h>
@@ -6,10 +6,10 @@
 #include <mm/tlb_stats.h>
 
 /*
- * SMP bring-up is not implemented yet: NR_CPUS stays 1 and this_cpu() is cpus[0]. Code is
- * written against this_cpu() so that adding CPUs only changes this header.
+ * At most this many CPUs are used; a machine that lists more has the extras ignored (with
+ * a message at boot). cpus[i].id == i; cpu 0 is the boot CPU. See kernel/smp.c.
  */
-#define NR_CPUS 1
+#define NR_CPUS 8
 
 struct task;
 struct nofault_ctx;
@@ -29,7 +29,14 @@ struct cpu {
 
 extern struct cpu cpus[NR_CPUS];
 
+/*
+ * arch_this_cpu() reads the per-CPU register that each CPU points at its own struct cpu
+ * before it runs any C that could use it: x86-64 GS base (a %gs-relative load), arm64
+ * TPIDR_EL1. One register read, no lock: each CPU only ever reads its own.
+ */
+#include <asm/percpu.h>
+
 static inline struct cpu *this_cpu(void)
 {
-	return &cpus[0];
+	return arch_this_cpu();
 }

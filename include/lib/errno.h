@@ -3,6 +3,8 @@
 
 #define EPERM  1
 #define ENOENT 2
+#define ENXIO  6
+#define E2BIG  7
 #define EIO    5
 #define ENOMEM 12
 #define EFAULT 14
@@ -10,4 +12,6 @@
 #define EEXIST 17
 #define EINVAL 22
 #define ERANGE 34
+#define EDEADLK 35
 #define ENOSYS 38
+#define ETIMEDOUT 110

@@ -25,6 +25,7 @@ class Config:
     image: str  # the artifact, relative to the arch's build directory
     cpu: str = ""  # QEMU -cpu
     takes_cmdline: bool = True  # False: the image has its own (the GRUB ISO)
+    smp: int = 1  # CPUs; more than one runs multi-threaded TCG (one host thread per CPU)
 
     def build_dir(self, selftest: bool = False) -> str:
         """build/<arch>, or build/<arch>-selftest for the runner's self-test kernels."""
@@ -47,13 +48,25 @@ CONFIGS = [
     Config("x86_64-pvh", "x86_64", ISA_DEBUG_EXIT, "kernel.elf", "max"),
     Config("arm64-max", "arm64", SEMIHOSTING, "Image", "max"),
     Config("arm64-a72", "arm64", SEMIHOSTING, "Image", "cortex-a72"),
+    # The same kernels on 4 CPUs: cross-CPU shootdowns (x86) and broadcast TLBIs (arm64).
+    Config("x86_64-pvh-smp4", "x86_64", ISA_DEBUG_EXIT, "kernel.elf", "max", smp=4),
+    Config("arm64-max-smp4", "arm64", SEMIHOSTING, "Image", "max", smp=4),
 ]
 BY_NAME = {c.name: c for c in CONFIGS}
 
-# What every machine shares: one CPU, no devices but the ones named, the serial port on
-# our stdout, and a CPU reset (triple fault) ends QEMU instead of rebooting forever.
-COMMON = ["-m", "256M", "-smp", "1", "-no-reboot", "-nodefaults", "-display", "none",
-          "-monitor", "none", "-serial", "stdio"]
+# What every machine shares: no devices but the ones named, the serial port on our stdout,
+# and a CPU reset (triple fault) ends QEMU instead of rebooting forever.
+COMMON = ["-no-reboot", "-nodefaults", "-display", "none", "-monitor", "none",
+          "-serial", "stdio"]
+
+
+def machine_args(config: Config) -> List[str]:
+    """Memory and CPUs: several CPUs get multi-threaded TCG, so that they really run at
+    once (and each keeps its own software TLB, where a missing shootdown shows)."""
+    argv = ["-m", "256M", "-smp", str(config.smp)] + COMMON
+    if config.smp > 1:
+        argv += ["-accel", "tcg,thread=multi"]
+    return argv
 
 
 def command(config: Config, cmdline: str, env: Mapping[str, str] = os.environ,
@@ -65,11 +78,11 @@ def command(config: Config, cmdline: str, env: Mapping[str, str] = os.environ,
         return [image] + cmdline.split()
     if config.arch == "x86_64":
         argv = shlex.split(env.get("QEMU_X86", "qemu-system-x86_64"))
-        argv += ["-machine", "q35", "-cpu", config.cpu] + COMMON
+        argv += ["-machine", "q35", "-cpu", config.cpu] + machine_args(config)
         argv += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     else:
         argv = shlex.split(env.get("QEMU_ARM64", "qemu-system-aarch64"))
-        argv += ["-machine", "virt,gic-version=2", "-cpu", config.cpu] + COMMON
+        argv += ["-machine", "virt,gic-version=2", "-cpu", config.cpu] + machine_args(config)
         argv += ["-semihosting"]
     if config.image.endswith(".iso"):
         argv += ["-cdrom", image, "-boot", "d"]

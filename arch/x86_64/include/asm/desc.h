@@ -25,8 +25,12 @@ extern const struct x86_desc_ptr x86_gdt_ptr;
 
 /* Adds the TSS (with the IST stacks) to the GDT and loads the task register. */
 void x86_gdt_init(void);
+/* A secondary CPU's own GDT and TSS (IST stacks), loaded. */
+void x86_gdt_init_secondary(unsigned int cpu);
 /* Fills the IDT with a gate for each of the 256 vectors and loads it. */
 void x86_idt_init(void);
+/* Loads the (already filled) IDT on this CPU. */
+void x86_idt_load(void);
 
 static inline void lgdt(const struct x86_desc_ptr *p)
 {

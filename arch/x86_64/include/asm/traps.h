@@ -14,10 +14,12 @@
 /*
  * External interrupts use vectors 32-255. The 8259 PIC is moved to 0x20-0x2f before being
  * masked (its BIOS default, 0x08-0x0f, collides with #DF..#GP), the LAPIC timer gets 0x30,
- * the LAPIC spurious vector is 0xff.
+ * cross-calls 0x31, the LAPIC spurious vector is 0xff. TLB shootdowns come as NMIs
+ * (vector 2; see arch/x86_64/shootdown.c for why).
  */
 #define X86_PIC_VECTOR_BASE 0x20
 #define X86_TIMER_VECTOR    0x30
+#define X86_CALL_VECTOR	    0x31 /* smp_call_function_*(): kernel/smp.c */
 #define X86_SPURIOUS_VECTOR 0xff
 
 /* Every vector has a stub in entry.S, 16 bytes apart: stub(v) = x86_trap_stubs + 16 * v. */

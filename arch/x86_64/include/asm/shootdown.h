@@ -1,0 +1,58 @@
+/* x86-64 TLB shootdowns (arch/x86_64/shootdown.c): the flush of a batch on the other CPUs. */
+#pragma once
+
+#include <lib/types.h>
+#include <kernel/cpu.h>
+
+struct tlb_batch;
+
+/* The message that travels with the NMI (Linux's flush_tlb_info): see shootdown.c. */
+struct x86_flush_info {
+	const struct tlb_range *ranges;
+	unsigned int nr_ranges;
+	unsigned long nr_pages;
+	bool flush_all;
+	unsigned int initiator;
+	u64 seq; /* the initiator's shootdown number, for reports */
+};
+
+/* One shootdown in flight, on the initiator's stack between begin and end. */
+struct x86_shootdown {
+	unsigned long flags; /* the caller's interrupt state, masked in between */
+	unsigned int n;	     /* targets */
+	unsigned int targets[NR_CPUS];
+	struct x86_flush_info info;
+};
+
+/*
+ * begin: masks interrupts and, if other CPUs are online, posts b's ranges to each and sends
+ * one NMI per CPU (counted: ipis_sent += targets, shootdowns += 1). The caller then
+ * invalidates locally while the targets work, and calls end: it waits until every target
+ * has acknowledged, or reports the silent CPU and the batch and panics after a bound.
+ */
+void x86_shootdown_begin(struct x86_shootdown *sd, const struct tlb_batch *b);
+void x86_shootdown_end(struct x86_shootdown *sd);
+
+/* The NMI handler's part: true if the NMI is explained (a shootdown, or possibly one). */
+bool x86_handle_shootdown_nmi(void);
+
+/* What the targets did, summed (or of one CPU): NMIs taken, pages invalidated, full flushes. */
+struct x86_shootdown_stats {
+	u64 nmis;
+	u64 pages;
+	u64 full_flushes;
+};
+void x86_shootdown_stats_read(struct x86_shootdown_stats *s);
+void x86_shootdown_stats_cpu(unsigned int cpu, struct x86_shootdown_stats *s);
+
+/*
+ * Test hooks, never set outside tests:
+ *  - x86_shootdown_skip_ipis: batches flush locally only (the stale-TLB demonstration);
+ *  - x86_shootdown_deaf_cpu: that CPU ignores shootdown NMIs;
+ *  - x86_shootdown_test_unacked(): one shootdown of b that waits only timeout_ms, reports
+ *    the CPUs that didn't answer (as the real path does before its panic) and returns how
+ *    many; it then un-deafens them and waits for their answer, so nothing is left behind.
+ */
+extern bool x86_shootdown_skip_ipis;
+extern int x86_shootdown_deaf_cpu;
+unsigned int x86_shootdown_test_unacked(const struct tlb_batch *b, unsigned int timeout_ms);

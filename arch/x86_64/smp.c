@@ -1,0 +1,101 @@
+/* x86-64 SMP: per-CPU GS slots, INIT-SIPI-SIPI through the trampoline, the AP's set-up, IPIs. */
+#include <asm/apic.h>
+#include <asm/desc.h>
+#include <asm/percpu.h>
+#include <asm/processor.h>
+#include <asm/smp.h>
+#include <asm/traps.h>
+#include <kernel/arch.h>
+#include <kernel/cpu.h>
+#include <kernel/smp.h>
+#include <lib/errno.h>
+#include <lib/string.h>
+#include <mm/mm.h>
+
+/* What GS base points at on each CPU (asm/percpu.h). CPU 0's is used from boot.S on. */
+struct x86_percpu_slot x86_percpu_slots[NR_CPUS] = { [0] = { &cpus[0] } };
+
+/* Written by the boot CPU before each SIPI, read by the AP in trampoline.S. */
+u64 x86_ap_stack[256];
+static unsigned int cpu_by_apic[256];
+
+/* 16 KiB per secondary, on top of a guard page that is unmapped before the AP starts. */
+#define AP_STACK_SIZE 16384
+static u8 ap_stacks[NR_CPUS][PAGE_SIZE + AP_STACK_SIZE] __aligned(PAGE_SIZE);
+
+u64 arch_cpu_hwid(void)
+{
+	return x86_lapic_id();
+}
+
+static void delay_us(u64 us)
+{
+	u64 start = arch_cycles(), n = arch_cycles_hz() / 1000000 * us;
+
+	while (arch_cycles() - start < n)
+		cpu_relax();
+}
+
+/*
+ * The universal start-up sequence (Intel SDM vol. 3, 9.4.4.1; the MP specification's
+ * INIT-SIPI-SIPI): an INIT resets the AP into wait-for-SIPI; after 10 ms a start-up IPI
+ * starts it at the trampoline page; a second SIPI 200 us later covers a first one that was
+ * lost (an AP already running ignores it).
+ */
+int arch_boot_secondary(unsigned int cpu, u64 hwid)
+{
+	size_t len = (size_t)(x86_trampoline_end - x86_trampoline_start);
+	u8 *stack = ap_stacks[cpu];
+
+	if (hwid > 255) {
+		/* x2APIC IDs above 255 would need x2APIC mode for the ICR: not done. */
+		return -ERANGE;
+	}
+	if (len > PAGE_SIZE)
+		return -E2BIG;
+	/* Below the stack, a guard page: an overflow faults instead of running into cpu - 1's. */
+	if (unmap_pages(&init_mm, (unsigned long)(uintptr_t)stack, 1))
+		return -EFAULT;
+	x86_percpu_slots[cpu].self = &cpus[cpu];
+	cpu_by_apic[hwid] = cpu;
+	WRITE_ONCE(x86_ap_stack[hwid], (u64)(uintptr_t)(stack + sizeof(ap_stacks[cpu])));
+	memcpy(phys_to_virt(X86_TRAMPOLINE_PA), x86_trampoline_start, len);
+
+	x86_lapic_send_ipi((u32)hwid, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
+	delay_us(200);
+	x86_lapic_send_ipi((u32)hwid, ICR_INIT | ICR_TRIGGER_LEVEL); /* de-assert */
+	delay_us(10000);
+	for (int i = 0; i < 2; i++) {
+		x86_lapic_send_ipi((u32)hwid, ICR_STARTUP | (X86_TRAMPOLINE_PA >> 12));
+		delay_us(200);
+	}
+	return 0;
+}
+
+/* The AP's C entry, from trampoline.S on its own stack, still on the boot tables. */
+__noreturn void x86_secondary_start(u32 apic_id)
+{
+	unsigned int cpu = cpu_by_apic[apic_id];
+
+	/* this_cpu() first: everything below (faults included) may use it. */
+	wrmsr(MSR_IA32_GS_BASE, (u64)(uintptr_t)&x86_percpu_slots[cpu]);
+	x86_gdt_init_secondary(cpu);
+	x86_idt_load();
+	/* The kernel's tables (W^X, guard pages); this drops the boot tables' translations. */
+	arch_switch_mm(&init_mm);
+	x86_lapic_init_secondary();
+	secondary_start();
+}
+
+void arch_send_call_ipi(unsigned int cpu)
+{
+	x86_lapic_send_ipi((u32)cpu_hwid(cpu), ICR_FIXED | X86_CALL_VECTOR);
+}
+
+__noreturn void arch_cpu_park(void)
+{
+	for (;;) {
+		__asm__ __volatile__("cli" : : : "memory");
+		halt();
+	}
+}

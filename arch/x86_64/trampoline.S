@@ -1,0 +1,126 @@
+/* x86-64 AP start: the real-mode trampoline a SIPI enters, up to 64-bit C on its own stack. */
+#include <asm/desc.h>
+#include <asm/smp.h>
+
+#define CR0_PE 0x00000001
+#define CR0_WP 0x00010000
+#define CR0_PG 0x80000000
+#define CR4_PAE 0x20
+#define CR4_PGE 0x80
+#define MSR_EFER 0xc0000080
+#define EFER_LME 0x100
+#define EFER_NXE 0x800
+#define MSR_IA32_GS_BASE 0xc0000101
+#define CPUID1_EDX_PGE (1 << 13)
+
+/*
+ * A start-up IPI with vector V starts the AP in real mode at CS:IP = (V << 8):0000, i.e. at
+ * physical V * 4096, below 1 MiB, with paging and interrupts off. x86_boot_secondary()
+ * copies [x86_trampoline_start, x86_trampoline_end) to X86_TRAMPOLINE_PA for that. The
+ * code runs at a different address than it was linked at, so every reference to the
+ * trampoline's own bytes is written as X86_TRAMPOLINE_PA + (label - start); references to
+ * the kernel (boot_pml4, x86_gdt_ptr, x86_ap_start64) are absolute and stay right.
+ *
+ *   real mode (16-bit)  -> load a flat 32-bit GDT, set CR0.PE, far jump
+ *   protected (32-bit)  -> PAE (+PGE), CR3 = the boot tables, EFER.LME|NXE, CR0.PG|WP
+ *   compatibility mode  -> load the kernel GDT, far jump to its 64-bit code segment
+ *   long mode (64-bit)  -> x86_ap_start64 in the kernel's text (below)
+ *
+ * The boot tables (boot.S) identity-map the first 4 GiB with nothing marked no-execute,
+ * so the trampoline page and the kernel both run under them; the AP moves to the
+ * kernel's own tables in C (x86_secondary_start).
+ */
+#define TRAMP(label) (X86_TRAMPOLINE_PA + ((label) - x86_trampoline_start))
+
+	.section .rodata.trampoline, "a"
+	.balign 16
+	.globl x86_trampoline_start
+	.code16
+x86_trampoline_start:
+	cli
+	cld
+	/* CS is the page's segment (PA >> 4); data accesses use DS, so make it the same. */
+	mov %cs, %ax
+	mov %ax, %ds
+	lgdtl (tramp_gdt_ptr - x86_trampoline_start)
+	mov %cr0, %eax
+	or $CR0_PE, %eax
+	mov %eax, %cr0
+	ljmpl $0x08, $TRAMP(tramp_pm32)
+
+	.code32
+tramp_pm32:
+	mov $0x10, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+
+	/* CR4 as the boot CPU set it in boot.S: PAE, and PGE where the CPU has it. */
+	mov $1, %eax
+	cpuid
+	mov $CR4_PAE, %eax
+	test $CPUID1_EDX_PGE, %edx
+	jz 1f
+	or $CR4_PGE, %eax
+1:	mov %eax, %cr4
+	mov $boot_pml4, %eax
+	mov %eax, %cr3
+	mov $MSR_EFER, %ecx
+	rdmsr
+	or $(EFER_LME + EFER_NXE), %eax
+	wrmsr
+	mov %cr0, %eax
+	or $(CR0_PG + CR0_WP), %eax
+	mov %eax, %cr0
+	/* Long mode is active; a 64-bit CS finishes the switch. lgdt reads 6 bytes here. */
+	lgdt x86_gdt_ptr
+	ljmp $GDT_KERNEL_CS, $x86_ap_start64
+
+/*
+ * A flat 32-bit code (0x08) and data (0x10) segment for the protected-mode step: base 0,
+ * limit 4 GiB, G=1 D=1 (code: type 0xa execute/read; data: 0x2 read/write).
+ */
+	.balign 8
+tramp_gdt:
+	.quad 0
+	.quad 0x00cf9a000000ffff
+	.quad 0x00cf92000000ffff
+tramp_gdt_end:
+tramp_gdt_ptr:
+	.word tramp_gdt_end - tramp_gdt - 1
+	.long TRAMP(tramp_gdt)
+	.globl x86_trampoline_end
+x86_trampoline_end:
+
+/*
+ * 64-bit, in the kernel's text, still on the boot tables. Which CPU are we? CPUID leaf 1
+ * gives this CPU's initial APIC ID; x86_ap_stack[] (filled by the boot CPU before the
+ * SIPI) gives the stack top for it. Looking it up by our own ID rather than reading one
+ * shared "next stack" word means an AP that arrives late, after the boot CPU gave up on
+ * it and moved on, still can't land on another AP's stack. An ID with no stack parks.
+ */
+	.text
+	.code64
+	.globl x86_ap_start64
+	.type x86_ap_start64, @function
+x86_ap_start64:
+	mov $GDT_KERNEL_DS, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+	xor %eax, %eax
+	mov %ax, %fs
+	mov %ax, %gs
+	mov $1, %eax
+	cpuid
+	shr $24, %ebx		/* EBX[31:24]: initial APIC ID */
+	mov x86_ap_stack(, %rbx, 8), %rsp
+	test %rsp, %rsp
+	jz 2f
+	mov %ebx, %edi		/* x86_secondary_start(apic_id) */
+	xor %ebp, %ebp		/* ends every backtrace here */
+	call x86_secondary_start
+2:	cli
+	hlt
+	jmp 2b
+	.size x86_ap_start64, . - x86_ap_start64
