@@ -1,4 +1,4 @@
-/* A small flattened-device-tree (DTB) reader: memory, bootargs, UART, GIC and PSCI into boot_info. */
+/* A small flattened-device-tree (DTB) reader: memory, bootargs, UART, GIC, PSCI and CPUs. */
 #include <asm/boot.h>
 #include <kernel/boot_info.h>
 #include <lib/errno.h>
@@ -164,6 +164,16 @@ static int fdt_use_node(const struct node *stack, int depth, struct boot_info *b
 		len = MIN(len, sizeof(bi->cmdline) - 1);
 		memcpy(bi->cmdline, n->bootargs.val, len);
 		bi->cmdline[len] = '\0';
+		return 0;
+	}
+	/*
+	 * /cpus/cpu@N: reg is the CPU's MPIDR affinity (in /cpus's #address-cells; its
+	 * #size-cells is 0), not an address, so no bus translation applies. How to start it
+	 * (enable-method) is left to the arch: QEMU virt says "psci".
+	 */
+	if (depth == 3 && strcmp(parent->name, "cpus") == 0 && prop_is(&n->device_type, "cpu")) {
+		if (node_enabled(n) && node_reg(n, parent, 0, &addr, &size))
+			boot_add_cpu(bi, addr);
 		return 0;
 	}
 	if (!node_enabled(n) || !reg_is_physical(stack, depth))

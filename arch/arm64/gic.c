@@ -1,10 +1,15 @@
 /* The GICv2 interrupt controller: distributor and CPU interface, at the device tree's addresses. */
 #include <asm/gic.h>
+#include <asm/barrier.h>
 #include <asm/io.h>
+#include <asm/smp.h>
+#include <kernel/smp.h>
 #include <kernel/boot_info.h>
 #include <kernel/panic.h>
 
 static unsigned long gicd, gicc;
+/* Each CPU's interface bit for GICD_SGIR, written by that CPU at its init, then read-only. */
+static u8 cpu_mask[NR_CPUS];
 
 /*
  * On QEMU virt (no EL3, no security extensions) every interrupt is in group 0, which the
@@ -28,11 +33,33 @@ void arm64_gic_init(void)
 		mmio_write32(gicd + GICD_ICPENDR(n), 0xffffffff);
 	}
 	mmio_write32(gicd + GICD_CTLR, 1);
+	arm64_gic_cpu_init();
+}
 
+/*
+ * The banked, per-CPU part: the CPU interface, and the SGI/PPI enables in the distributor
+ * (GICD_ISENABLER0 and the first priority bytes are banked per CPU too).
+ */
+void arm64_gic_cpu_init(void)
+{
+	/* Reading a target byte of ID 0-31 returns this CPU's own interface bit. */
+	cpu_mask[smp_processor_id()] = mmio_read8(gicd + GICD_ITARGETSR(0));
 	/* Let every priority but the lowest through, no preemption groups, then switch on. */
 	mmio_write32(gicc + GICC_PMR, GIC_PRIORITY_MASK_ALL_BUT_LOWEST);
 	mmio_write32(gicc + GICC_BPR, 0);
 	mmio_write32(gicc + GICC_CTLR, 1);
+	arm64_gic_enable(GIC_SGI_CALL);
+}
+
+void arm64_gic_send_sgi(unsigned int cpu, unsigned int sgi)
+{
+	/*
+	 * The SGI write is a device store: every normal-memory store before it (the queued
+	 * call) must be visible to the target first, or its handler could find the queue
+	 * empty. dsb ishst orders them (Linux's gic_ipi_send_mask does the same).
+	 */
+	dsb(ishst);
+	mmio_write32(gicd + GICD_SGIR, ((u32)cpu_mask[cpu] << 16) | (sgi & 0xf));
 }
 
 void arm64_gic_enable(unsigned int intid)

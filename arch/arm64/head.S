@@ -2,6 +2,7 @@
 #include <asm/sysreg.h>
 #include <asm/pgtable.h>
 #include <asm/semihosting.h>
+#include <asm/smp.h>
 
 /* Physical address of QEMU virt's first PL011, for messages before the device tree is read. */
 #define EARLY_UART_BASE 0x09000000
@@ -59,39 +60,7 @@ primary_entry:
 	lsr	x20, x20, #2
 	cmp	x20, #2
 	b.ne	at_el1
-
-	/*
-	 * Entered at EL2 (QEMU virt with virtualization=on). This kernel runs at EL1, so we
-	 * configure EL2 to stay out of the way and eret into EL1:
-	 */
-	mov	x0, #HCR_EL2_RW		/* EL1 is AArch64; no stage 2, no traps, IRQs to EL1 */
-	msr	hcr_el2, x0
-	/* EL1 may use the physical counter and timer too (only the virtual one is ours). */
-	mov	x0, #(CNTHCTL_EL2_EL1PCTEN | CNTHCTL_EL2_EL1PCEN)
-	msr	cnthctl_el2, x0
-	/* Virtual time = physical time: CNTVCT_EL0 reads CNTPCT_EL0 minus this offset. */
-	msr	cntvoff_el2, xzr
-	mov	x0, #CPTR_EL2_RES1	/* no FP/SIMD or other traps to EL2 */
-	msr	cptr_el2, x0
-	msr	hstr_el2, xzr
-	/*
-	 * At EL1, MIDR_EL1 and MPIDR_EL1 reads return VPIDR_EL2 and VMPIDR_EL2, whose reset
-	 * values are UNKNOWN: copy the real ones, or arch_describe_cpu() could print noise.
-	 */
-	mrs	x0, midr_el1
-	msr	vpidr_el2, x0
-	mrs	x0, mpidr_el1
-	msr	vmpidr_el2, x0
-	msr	vttbr_el2, xzr
-	/* EL1's system control with defined contents (MMU off, little endian) before we go. */
-	ldr	x0, =SCTLR_EL1_MMU_OFF
-	msr	sctlr_el1, x0
-	/* eret "returns" to EL1h (EL1 on SP_EL1) at at_el1, with D, A, I and F masked. */
-	mov	x0, #(SPSR_DAIF | SPSR_MODE_EL1h)
-	msr	spsr_el2, x0
-	adr	x0, at_el1
-	msr	elr_el2, x0
-	eret
+	bl	el2_to_el1		/* "returns" at EL1 */
 
 at_el1:
 	msr	spsel, #1		/* run on SP_EL1, the stack exceptions use too */
@@ -107,8 +76,13 @@ at_el1:
 	add	x0, x0, :lo12:arm64_vectors
 	msr	vbar_el1, x0
 	isb				/* VBAR_EL1 is used by exceptions after this point */
+	/* The per-CPU register (asm/percpu.h): the boot CPU is cpus[0]. */
+	adrp	x0, cpus
+	add	x0, x0, :lo12:cpus
+	msr	tpidr_el1, x0
 
 	bl	create_boot_tables
+	adrp	x0, boot_tables
 	bl	enable_mmu
 
 	/*
@@ -196,11 +170,13 @@ create_boot_tables:
 	ret
 
 /*
- * Turns on the MMU and caches with the boot tables. The kernel runs at its physical
- * address, so the instruction after the one that flips SCTLR_EL1.M is fetched from the
- * same address with translation on: nothing needs to jump.
+ * Turns on the MMU and caches with the L0 table at x0 (the boot tables for the boot CPU,
+ * the kernel's own for a secondary). The kernel runs at its physical address, so the
+ * instruction after the one that flips SCTLR_EL1.M is fetched from the same address with
+ * translation on: nothing needs to jump.
  */
 enable_mmu:
+	mov	x5, x0
 	ldr	x0, =MAIR_EL1_KERNEL
 	msr	mair_el1, x0
 	/* TCR_EL1, with IPS = this CPU's physical address size (at most the 48 bits we map). */
@@ -212,8 +188,7 @@ enable_mmu:
 	csel	x1, x1, x2, ls
 	bfi	x0, x1, #TCR_IPS_SHIFT, #3
 	msr	tcr_el1, x0
-	adrp	x0, boot_tables
-	msr	ttbr0_el1, x0		/* the L0 table; ASID 0 */
+	msr	ttbr0_el1, x5		/* the L0 table; ASID 0 */
 	/*
 	 * isb: MAIR, TCR and TTBR0 writes are guaranteed to be seen by the translation
 	 * machinery only after a context synchronization event.
@@ -241,6 +216,81 @@ enable_mmu:
 	 */
 	isb
 	ret
+
+/*
+ * Called at EL2 (no stack needed, x0 clobbered): configures EL2 to stay out of the way and
+ * comes back at EL1, at the caller's return address. The boot CPU and every secondary
+ * started by PSCI at EL2 pass through here.
+ */
+el2_to_el1:
+	/* Entered at EL2 (QEMU virt with virtualization=on); this kernel runs at EL1. */
+	mov	x0, #HCR_EL2_RW		/* EL1 is AArch64; no stage 2, no traps, IRQs to EL1 */
+	msr	hcr_el2, x0
+	/* EL1 may use the physical counter and timer too (only the virtual one is ours). */
+	mov	x0, #(CNTHCTL_EL2_EL1PCTEN | CNTHCTL_EL2_EL1PCEN)
+	msr	cnthctl_el2, x0
+	/* Virtual time = physical time: CNTVCT_EL0 reads CNTPCT_EL0 minus this offset. */
+	msr	cntvoff_el2, xzr
+	mov	x0, #CPTR_EL2_RES1	/* no FP/SIMD or other traps to EL2 */
+	msr	cptr_el2, x0
+	msr	hstr_el2, xzr
+	/*
+	 * At EL1, MIDR_EL1 and MPIDR_EL1 reads return VPIDR_EL2 and VMPIDR_EL2, whose reset
+	 * values are UNKNOWN: copy the real ones, or arch_describe_cpu() could print noise.
+	 */
+	mrs	x0, midr_el1
+	msr	vpidr_el2, x0
+	mrs	x0, mpidr_el1
+	msr	vmpidr_el2, x0
+	msr	vttbr_el2, xzr
+	/* EL1's system control with defined contents (MMU off, little endian) before we go. */
+	ldr	x0, =SCTLR_EL1_MMU_OFF
+	msr	sctlr_el1, x0
+	/* eret "returns" to EL1h (EL1 on SP_EL1) at the caller's lr, D, A, I and F masked. */
+	mov	x0, #(SPSR_DAIF | SPSR_MODE_EL1h)
+	msr	spsr_el2, x0
+	msr	elr_el2, x30
+	eret
+
+
+/*
+ * A secondary CPU, started by PSCI CPU_ON (arch/arm64/smp.c) with x0 = its struct
+ * arm64_boot_block (physical = virtual). It starts like the boot CPU did - MMU off,
+ * caches off, at EL2 or EL1, TLB contents unknown - so it gets the same treatment:
+ * down to EL1, defined SCTLR_EL1, vectors, then the MMU on. Not with the boot tables but
+ * directly with the kernel's (block->ttbr0): they are complete by now, and enable_mmu
+ * empties this CPU's TLB first, so no mix of old and new entries can arise. The block was
+ * cleaned to the point of coherency by the boot CPU: with the MMU off our loads bypass
+ * the caches.
+ */
+	.globl arm64_secondary_entry
+arm64_secondary_entry:
+	msr	daifset, #0xf
+	mov	x19, x0
+	mrs	x20, CurrentEL
+	lsr	x20, x20, #2
+	cmp	x20, #2
+	b.ne	1f
+	bl	el2_to_el1
+1:	msr	spsel, #1
+	ldr	x0, =SCTLR_EL1_MMU_OFF
+	msr	sctlr_el1, x0
+	isb
+	adrp	x0, arm64_vectors
+	add	x0, x0, :lo12:arm64_vectors
+	msr	vbar_el1, x0
+	ldr	x0, [x19, #BOOT_BLOCK_CPU]
+	msr	tpidr_el1, x0		/* this_cpu() */
+	isb
+	ldr	x0, [x19, #BOOT_BLOCK_TTBR0]
+	bl	enable_mmu
+	ldr	x0, [x19, #BOOT_BLOCK_STACK]
+	mov	sp, x0
+	msr	daifclr, #DAIFSET_SERROR
+	mov	x29, xzr		/* ends every backtrace here */
+	bl	arm64_secondary_start
+2:	wfi
+	b	2b
 
 /*
  * Prints a fixed message on the early PL011 (MMU off, so a physical address) and stops:

@@ -19,7 +19,7 @@
 #define BOOT_RAM_WINDOW_END   0x100000000UL
 
 static unsigned int boot_el;
-static enum psci_conduit psci_conduit;
+enum psci_conduit psci_conduit;
 
 __noreturn void arm64_start(u64 dtb, u64 el)
 {

@@ -4,10 +4,12 @@
 #include <asm/gic.h>
 #include <asm/traps.h>
 #include <kernel/arch.h>
+#include <kernel/smp.h>
 #include <kernel/timer.h>
 
-static u64 tick_period; /* counter ticks per timer tick */
-static u64 next_deadline;
+static u64 tick_period; /* counter ticks per timer tick (the same on every CPU) */
+/* Each CPU's own comparator deadline: only that CPU reads or writes its slot. */
+static u64 next_deadline[NR_CPUS];
 
 /*
  * Periodic on a one-shot comparator: every interrupt moves CVAL one period further. Adding
@@ -17,26 +19,29 @@ static u64 next_deadline;
  */
 void arm64_timer_interrupt(void)
 {
-	u64 now = arch_counter_read();
+	u64 now = arch_counter_read(), *deadline = &next_deadline[smp_processor_id()];
 
-	next_deadline += tick_period;
-	if (next_deadline <= now)
-		next_deadline = now + tick_period;
+	*deadline += tick_period;
+	if (*deadline <= now)
+		*deadline = now + tick_period;
 	/*
 	 * A deadline in the future drops the timer's interrupt line. The isb makes sure the
 	 * new CVAL is in effect before the caller's EOI, or the GIC would see the level still
 	 * high and deliver the same tick twice.
 	 */
-	arch_timer_set_cval(next_deadline);
+	arch_timer_set_cval(*deadline);
 	isb();
 	timer_tick();
 }
 
-static void arm64_timer_start(void)
+/* Each CPU has its own virtual timer (PPI 27 is private): every CPU starts its own. */
+void arm64_timer_start(void)
 {
+	u64 *deadline = &next_deadline[smp_processor_id()];
+
 	tick_period = arch_counter_freq() / TIMER_HZ;
-	next_deadline = arch_counter_read() + tick_period;
-	arch_timer_set_cval(next_deadline);
+	*deadline = arch_counter_read() + tick_period;
+	arch_timer_set_cval(*deadline);
 	arch_timer_set_ctl(CNTV_CTL_ENABLE);
 	arm64_gic_enable(GIC_INTID_VTIMER);
 }

@@ -2,6 +2,7 @@
 #include <asm/esr.h>
 #include <asm/gic.h>
 #include <asm/nofault.h>
+#include <asm/smp.h>
 #include <asm/sysreg.h>
 #include <asm/traps.h>
 #include <kernel/cpu.h>
@@ -12,6 +13,7 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sections.h>
+#include <kernel/smp.h>
 #include <lib/errno.h>
 #include <lib/printf.h>
 #include <mm/pte.h>
@@ -263,6 +265,8 @@ void arm64_handle_irq(struct arm64_frame *f)
 	irq_enter();
 	if (intid == GIC_INTID_VTIMER) {
 		arm64_timer_interrupt();
+	} else if (intid == GIC_SGI_CALL) {
+		smp_handle_call_ipi();
 	} else {
 		/* Nobody enabled it on purpose: say so, and disable it so it can't storm. */
 		printk("arm64: unexpected interrupt %u, disabling it\n", intid);

@@ -20,5 +20,8 @@ enum psci_conduit {
  */
 int fdt_parse(const void *blob, size_t max_size, struct boot_info *bi, enum psci_conduit *psci);
 
+/* The conduit the device tree named (arch/arm64/setup.c). */
+extern enum psci_conduit psci_conduit;
+
 /* head.S calls this on the boot stack, MMU on, with the loader's x0 and the entry EL. */
 __noreturn void arm64_start(u64 dtb, u64 boot_el);

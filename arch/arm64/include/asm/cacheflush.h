@@ -32,6 +32,13 @@ static inline void dc_cvau(unsigned long va)
 	__asm__ __volatile__("dc cvau, %0" : : "r"(va) : "memory");
 }
 
+/* DC CIVAC: write the data-cache line holding va back to the point of coherency (main
+ * memory, where a CPU with its caches off reads) and invalidate it. */
+static inline void dc_civac(unsigned long va)
+{
+	__asm__ __volatile__("dc civac, %0" : : "r"(va) : "memory");
+}
+
 /* IC IVAU: invalidate the instruction-cache line holding va, to the point of unification,
  * on every CPU of the inner shareable domain. */
 static inline void ic_ivau(unsigned long va)

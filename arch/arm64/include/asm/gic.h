@@ -26,6 +26,8 @@
 #define GICD_ICENABLER(n)   (0x180 + 4 * (n)) /* write 1: disable */
 #define GICD_ICPENDR(n)	    (0x280 + 4 * (n)) /* write 1: clear pending */
 #define GICD_IPRIORITYR(id) (0x400 + (id))    /* one byte per ID, lower = more urgent */
+#define GICD_ITARGETSR(id)  (0x800 + (id))    /* one byte per ID; IDs 0-31 read this CPU's bit */
+#define GICD_SGIR	    0xf00 /* write: send SGI [3:0] to the CPUs in [23:16] */
 
 /* CPU interface (one per CPU, banked at the same address). */
 #define GICC_CTLR 0x00 /* bit 0: signal interrupts to this CPU */
@@ -39,6 +41,10 @@
 
 /* Initialises distributor and CPU interface at the boot_info addresses, all IDs disabled. */
 void arm64_gic_init(void);
+/* A secondary CPU's interface (the distributor is shared and already on). */
+void arm64_gic_cpu_init(void);
+/* Sends SGI sgi to logical CPU cpu (its interface number was recorded by its init). */
+void arm64_gic_send_sgi(unsigned int cpu, unsigned int sgi);
 /* Routes one interrupt ID to this CPU at the default priority and enables it. */
 void arm64_gic_enable(unsigned int intid);
 void arm64_gic_disable(unsigned int intid);

@@ -60,4 +60,6 @@ __noreturn void arm64_handle_bad_stack(struct arm64_frame *f, unsigned long vect
 
 /* The GIC's interrupt for the EL1 virtual timer (traps.c dispatches it). */
 void arm64_timer_interrupt(void);
+/* Starts this CPU's virtual timer at TIMER_HZ (every CPU, at its bring-up). */
+void arm64_timer_start(void);
 #endif
