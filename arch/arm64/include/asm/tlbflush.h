@@ -6,6 +6,13 @@
 #include <asm/tlbi_range.h> /* the operands: tlbi_va_operand(), tlbi_range_operand() */
 
 /*
+ * The "is" forms are broadcast by the hardware to every CPU in the inner shareable domain:
+ * no CPU ever needs an IPI to drop a translation. Tests read this to know that ipis_sent
+ * must stay 0 however many CPUs are online.
+ */
+#define ARCH_TLB_SHOOTDOWN_IPIS 0
+
+/*
  * These issue the instruction and nothing else. A correct sequence around them is the
  * caller's business (mm/ and the lazy MMU backend):
  *

@@ -5,6 +5,12 @@
 #include <asm/processor.h>
 
 /*
+ * invlpg and CR3/CR4 writes act on the executing CPU only: other CPUs are reached by a
+ * shootdown IPI (arch/x86_64/shootdown.c). Tests read this to know what ipis_sent must be.
+ */
+#define ARCH_TLB_SHOOTDOWN_IPIS 1
+
+/*
  * Drops the translation of the page holding va from this CPU's TLB (global or not), and
  * every paging-structure-cache entry (the cached upper-level entries used by page walks),
  * so it also covers a freed page table. "memory": the entry store that made the old
