@@ -118,11 +118,11 @@ static unsigned int post(const struct x86_flush_info *info, unsigned int *target
 	return n;
 }
 
-static void report(const struct x86_flush_info *info, unsigned int cpu)
+static void report(const struct x86_flush_info *info, unsigned int cpu, unsigned int ms)
 {
 	printk("x86_64: TLB shootdown #%llu from CPU %u not acknowledged by CPU %u within %u "
 	       "ms: batch of %lu page(s) in %u range(s)%s",
-	       (unsigned long long)info->seq, info->initiator, cpu, SHOOTDOWN_TIMEOUT_MS,
+	       (unsigned long long)info->seq, info->initiator, cpu, ms,
 	       info->nr_pages, info->nr_ranges, info->flush_all ? ", full flush" : "");
 	for (unsigned int i = 0; i < info->nr_ranges && i < 4; i++)
 		printk(" [%#lx +%lu]", info->ranges[i].start, info->ranges[i].pages);
@@ -131,16 +131,16 @@ static void report(const struct x86_flush_info *info, unsigned int cpu)
 
 /* Waits for every target's ack; returns how many never came within limit (reported). */
 static unsigned int wait_acks(const struct x86_flush_info *info, const unsigned int *targets,
-			      unsigned int n, u64 limit)
+			      unsigned int n, unsigned int ms)
 {
 	unsigned int me = info->initiator, missing = 0;
-	u64 start = arch_cycles();
+	u64 start = arch_cycles(), limit = arch_cycles_hz() / 1000 * ms;
 
 	for (unsigned int i = 0; i < n; i++) {
 		while (__atomic_load_n(&mailbox[targets[i]].from[me], __ATOMIC_ACQUIRE)) {
 			cpu_relax();
 			if (arch_cycles() - start > limit) {
-				report(info, targets[i]);
+				report(info, targets[i], ms);
 				missing++;
 				break;
 			}
@@ -179,9 +179,7 @@ void x86_shootdown_begin(struct x86_shootdown *sd, const struct tlb_batch *b)
 
 void x86_shootdown_end(struct x86_shootdown *sd)
 {
-	u64 limit = arch_cycles_hz() / 1000 * SHOOTDOWN_TIMEOUT_MS;
-
-	if (sd->n && wait_acks(&sd->info, sd->targets, sd->n, limit))
+	if (sd->n && wait_acks(&sd->info, sd->targets, sd->n, SHOOTDOWN_TIMEOUT_MS))
 		panic("x86_64: TLB shootdown never acknowledged (see above)");
 	arch_local_irq_restore(sd->flags);
 }
@@ -194,12 +192,13 @@ unsigned int x86_shootdown_test_unacked(const struct tlb_batch *b, unsigned int 
 	sd.flags = arch_local_irq_save();
 	fill_info(&sd.info, b);
 	sd.n = post(&sd.info, sd.targets);
-	missing = wait_acks(&sd.info, sd.targets, sd.n, arch_cycles_hz() / 1000 * timeout_ms);
+	missing = wait_acks(&sd.info, sd.targets, sd.n, timeout_ms);
 	/* Let the silent CPU answer after all, so that no slot stays pointing at our stack. */
 	WRITE_ONCE(x86_shootdown_deaf_cpu, -1);
 	for (unsigned int i = 0; i < sd.n; i++)
 		x86_lapic_send_ipi((u32)cpu_hwid(sd.targets[i]), ICR_NMI);
-	wait_acks(&sd.info, sd.targets, sd.n, arch_cycles_hz() / 1000 * SHOOTDOWN_TIMEOUT_MS);
+	if (wait_acks(&sd.info, sd.targets, sd.n, SHOOTDOWN_TIMEOUT_MS))
+		panic("x86_64: TLB shootdown never acknowledged (see above)");
 	arch_local_irq_restore(sd.flags);
 	return missing;
 }

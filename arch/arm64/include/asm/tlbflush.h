@@ -39,6 +39,15 @@ static inline void tlbi_vale1is(unsigned long va)
 	__asm__ __volatile__("tlbi vale1is, %0" : : "r"(tlbi_va_operand(va)) : "memory");
 }
 
+/*
+ * TLBI VALE1: THIS CPU alone drops the leaf translation of va. Never the real path (other
+ * CPUs keep theirs); the SMP demonstration uses it to show why the "is" forms exist.
+ */
+static inline void tlbi_vale1(unsigned long va)
+{
+	__asm__ __volatile__("tlbi vale1, %0" : : "r"(tlbi_va_operand(va)) : "memory");
+}
+
 /* TLBI VMALLE1IS: every CPU drops every EL1&0 translation (of the current VMID). */
 static inline void tlbi_vmalle1is(void)
 {
