@@ -133,8 +133,8 @@ static int parse_madt(const struct acpi_madt *m, struct boot_info *bi)
 		u32 flags, id;
 
 		if (end - p < 2 || p[1] < 2 || p[1] > end - p) {
-			printk("acpi: MADT entry at offset %ld runs past the table\n",
-			       (long)(p - (const u8 *)m));
+			printk("acpi: MADT entry at offset %ld: length %u does not fit the table\n",
+			       (long)(p - (const u8 *)m), end - p < 2 ? 0 : p[1]);
 			return -EINVAL;
 		}
 		type = p[0];

@@ -258,21 +258,28 @@ __noreturn void secondary_start(void)
 		arch_wait_for_interrupt();
 }
 
-/* Starts one CPU and waits for it; false (reported) if it never came. */
-static bool boot_one(unsigned int cpu, u64 hwid)
+bool smp_boot_cpu(unsigned int cpu, u64 hwid, unsigned int timeout_ms)
 {
-	u64 start, limit = ms_to_cycles(CPU_BOOT_TIMEOUT_MS);
-	int expected = CPU_BOOTING, err;
+	u64 start, limit = ms_to_cycles(timeout_ms);
+	int expected = CPU_OFFLINE, err;
+
+	/* Each logical id is used once: a CPU that failed may still arrive and claim it. */
+	if (cpu == 0 || cpu >= NR_CPUS ||
+	    !__atomic_compare_exchange_n(&cpu_state[cpu], &expected, CPU_BOOTING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		printk("smp: logical CPU %u is not free\n", cpu);
+		return false;
+	}
+	expected = CPU_BOOTING;
 
 	cpus[cpu].id = cpu;
 	hwids[cpu] = hwid;
-	__atomic_store_n(&cpu_state[cpu], CPU_BOOTING, __ATOMIC_RELEASE);
 	err = arch_boot_secondary(cpu, hwid);
 	if (err) {
 		printk("smp: CPU %u (hwid %#llx): start request failed (%d); going on without "
 		       "it\n",
 		       cpu, (unsigned long long)hwid, err);
-		__atomic_store_n(&cpu_state[cpu], CPU_OFFLINE, __ATOMIC_RELEASE);
+		__atomic_store_n(&cpu_state[cpu], CPU_ABANDONED, __ATOMIC_RELEASE);
 		return false;
 	}
 	start = arch_cycles();
@@ -282,7 +289,7 @@ static bool boot_one(unsigned int cpu, u64 hwid)
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			printk("smp: CPU %u (hwid %#llx) did not come online within %u ms; "
 			       "going on without it\n",
-			       cpu, (unsigned long long)hwid, CPU_BOOT_TIMEOUT_MS);
+			       cpu, (unsigned long long)hwid, timeout_ms);
 			return false;
 		}
 		cpu_relax();
@@ -314,7 +321,7 @@ void smp_init(void)
 		}
 		/* A CPU that failed keeps its logical id: if it arrives late it finds it taken. */
 		wanted++;
-		boot_one(next++, boot_info.cpus[i]);
+		smp_boot_cpu(next++, boot_info.cpus[i], CPU_BOOT_TIMEOUT_MS);
 	}
 	printk("smp: %u CPU%s online (%u of %u started; boot CPU hwid %#llx)\n",
 	       num_online_cpus(), num_online_cpus() == 1 ? "" : "s", num_online_cpus() - 1,

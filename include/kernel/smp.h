@@ -33,6 +33,13 @@ int on_each_cpu(smp_call_func_t fn, void *info, bool wait);
 
 /* Boots every other CPU the firmware lists (kmain, after interrupts are on). */
 void smp_init(void);
+/*
+ * Starts the CPU with hardware id hwid as logical CPU cpu (a free one) and waits up to
+ * timeout_ms for it to come online. false, with a message, if the start request failed or
+ * the CPU never arrived: then the logical id stays taken (a late arrival parks itself).
+ * smp_init() uses it for every CPU; tests use it to provoke a CPU that never answers.
+ */
+bool smp_boot_cpu(unsigned int cpu, u64 hwid, unsigned int timeout_ms);
 
 /* --- called by arch code --- */
 

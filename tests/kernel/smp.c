@@ -51,6 +51,11 @@ static phys_addr_t tagged_frame(unsigned int i)
 
 /* ------------------------------------------------------------------ CPUs and cross-calls */
 
+static void count_call(void *arg)
+{
+	__atomic_fetch_add((unsigned int *)arg, 1, __ATOMIC_RELEASE);
+}
+
 static void every_listed_cpu_is_online(struct kunit *test)
 {
 	unsigned int listed = boot_info.nr_cpus ? boot_info.nr_cpus : 1;
@@ -68,6 +73,27 @@ static void every_listed_cpu_is_online(struct kunit *test)
 			   (unsigned long long)cpu_hwid(cpu));
 	}
 	KUNIT_EXPECT_FALSE(test, cpu_online(NR_CPUS));
+}
+
+/*
+ * A CPU that never answers: a hardware id nobody has. x86 sends INIT/SIPI into the void and
+ * times out; arm64's PSCI refuses the MPIDR. Either way: reported, not online, boot goes on.
+ */
+static void a_cpu_that_never_comes_is_reported_and_skipped(struct kunit *test)
+{
+	const u64 nobody = 0x7e;
+	unsigned int online = num_online_cpus(), cpu = NR_CPUS - 1;
+
+	KUNIT_ASSERT_FALSE(test, cpu_online(cpu));
+	for (unsigned int i = 0; i < online; i++)
+		KUNIT_ASSERT_NE(test, cpu_hwid(i), nobody);
+	KUNIT_EXPECT_FALSE(test, smp_boot_cpu(cpu, nobody, 200));
+	KUNIT_EXPECT_FALSE(test, cpu_online(cpu));
+	KUNIT_EXPECT_EQ(test, num_online_cpus(), online);
+	/* Its logical id is spent: a second start is refused outright. */
+	KUNIT_EXPECT_FALSE(test, smp_boot_cpu(cpu, nobody, 200));
+	/* And cross-calls still work with everyone else. */
+	KUNIT_EXPECT_EQ(test, smp_call_function_single(cpu, count_call, NULL, true), -ENXIO);
 }
 
 struct where {
@@ -119,10 +145,6 @@ static void call_single_runs_on_its_target_only(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, smp_call_function_single(NR_CPUS, note_cpu, NULL, true), -ENXIO);
 }
 
-static void count_call(void *arg)
-{
-	__atomic_fetch_add((unsigned int *)arg, 1, __ATOMIC_RELEASE);
-}
 
 /* More calls than a queue holds, without waiting: every one runs, exactly once. */
 static void calls_without_wait_all_run(struct kunit *test)
@@ -686,6 +708,7 @@ static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 
 static struct kunit_case smp_cases[] = {
 	KUNIT_CASE(every_listed_cpu_is_online),
+	KUNIT_CASE(a_cpu_that_never_comes_is_reported_and_skipped),
 	KUNIT_CASE(on_each_cpu_runs_everywhere_in_interrupt_context),
 	KUNIT_CASE(call_single_runs_on_its_target_only),
 	KUNIT_CASE(calls_without_wait_all_run),
