@@ -23,10 +23,10 @@ struct mb2_tag {
 	u32 size;
 };
 
-#define MB2_TAG_END	0
-#define MB2_TAG_CMDLINE 1
-#define MB2_TAG_MODULE	3
-#define MB2_TAG_MMAP	6
+#define MB2_TAG_END	 0
+#define MB2_TAG_CMDLINE	 1
+#define MB2_TAG_MODULE	 3
+#define MB2_TAG_MMAP	 6
 #define MB2_TAG_ACPI_OLD 14 /* a copy of the ACPI 1.0 RSDP */
 #define MB2_TAG_ACPI_NEW 15 /* a copy of the ACPI 2.0+ RSDP */
 
@@ -113,8 +113,8 @@ int multiboot2_parse(struct boot_info *bi, phys_addr_t info)
 			 * this reserved block) serves as well. A 2.0+ one wins over 1.0.
 			 */
 			if (!bi->acpi_rsdp || tag->type == MB2_TAG_ACPI_NEW)
-				bi->acpi_rsdp = info + (phys_addr_t)((const u8 *)(tag + 1) -
-								     (const u8 *)mbi);
+				bi->acpi_rsdp =
+				    info + (phys_addr_t)((const u8 *)(tag + 1) - (const u8 *)mbi);
 			break;
 		default:
 			break;

@@ -162,8 +162,8 @@ static void wait_for_calls(unsigned int *pending, smp_call_func_t fn, const unsi
 		if (arch_cycles() - start > limit) {
 			printk("smp: CPU %u: cross-call %p not run by %u of these CPUs within %u "
 			       "ms:",
-			       smp_processor_id(), (void *)fn, __atomic_load_n(pending, __ATOMIC_ACQUIRE),
-			       CALL_TIMEOUT_MS);
+			       smp_processor_id(), (void *)fn,
+			       __atomic_load_n(pending, __ATOMIC_ACQUIRE), CALL_TIMEOUT_MS);
 			for (unsigned int i = 0; i < n; i++)
 				printk(" %u", who[i]);
 			printk("\n");
@@ -323,7 +323,7 @@ void smp_init(void)
 		wanted++;
 		smp_boot_cpu(next++, boot_info.cpus[i], CPU_BOOT_TIMEOUT_MS);
 	}
-	printk("smp: %u CPU%s online (%u of %u started; boot CPU hwid %#llx)\n",
-	       num_online_cpus(), num_online_cpus() == 1 ? "" : "s", num_online_cpus() - 1,
-	       wanted, (unsigned long long)me);
+	printk("smp: %u CPU%s online (%u of %u started; boot CPU hwid %#llx)\n", num_online_cpus(),
+	       num_online_cpus() == 1 ? "" : "s", num_online_cpus() - 1, wanted,
+	       (unsigned long long)me);
 }

@@ -18,23 +18,18 @@
  *
  * The accessed bit is preset so that loading a segment register never makes the CPU write
  * to the table. The TSS descriptor (slots 3-4) is added at run time: its base is an address.
- */
-#define GDT_TEMPLATE                                                                         \
-	{                                                                                    \
-		[0] = 0, [GDT_KERNEL_CS / 8] = 0x00af9b000000ffffULL,                        \
-		[GDT_KERNEL_DS / 8] = 0x00cf93000000ffffULL,                                 \
-	}
-
-/*
+ *
  * One GDT per CPU: the segments are the same everywhere, but each CPU's TSS descriptor
  * names its own TSS (and ltr marks it busy, so two CPUs can't share one). Each CPU writes
  * only its own; CPU 0's is the one boot.S and the AP trampoline load first.
  */
 static u64 x86_gdt[NR_CPUS][GDT_ENTRIES] __aligned(16) = {
-	GDT_TEMPLATE, GDT_TEMPLATE, GDT_TEMPLATE, GDT_TEMPLATE,
-	GDT_TEMPLATE, GDT_TEMPLATE, GDT_TEMPLATE, GDT_TEMPLATE,
+	[0 ... NR_CPUS - 1] = {
+		[0] = 0,
+		[GDT_KERNEL_CS / 8] = 0x00af9b000000ffffULL,
+		[GDT_KERNEL_DS / 8] = 0x00cf93000000ffffULL,
+	},
 };
-_Static_assert(NR_CPUS == 8, "one GDT_TEMPLATE per CPU above");
 
 const struct x86_desc_ptr x86_gdt_ptr = {
 	.limit = sizeof(x86_gdt[0]) - 1,

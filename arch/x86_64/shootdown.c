@@ -122,8 +122,8 @@ static void report(const struct x86_flush_info *info, unsigned int cpu, unsigned
 {
 	printk("x86_64: TLB shootdown #%llu from CPU %u not acknowledged by CPU %u within %u "
 	       "ms: batch of %lu page(s) in %u range(s)%s",
-	       (unsigned long long)info->seq, info->initiator, cpu, ms,
-	       info->nr_pages, info->nr_ranges, info->flush_all ? ", full flush" : "");
+	       (unsigned long long)info->seq, info->initiator, cpu, ms, info->nr_pages,
+	       info->nr_ranges, info->flush_all ? ", full flush" : "");
 	for (unsigned int i = 0; i < info->nr_ranges && i < 4; i++)
 		printk(" [%#lx +%lu]", info->ranges[i].start, info->ranges[i].pages);
 	printk("\n");
@@ -209,7 +209,8 @@ void x86_shootdown_stats_read(struct x86_shootdown_stats *s)
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		s->nmis += __atomic_load_n(&remote_stats[cpu].nmis, __ATOMIC_RELAXED);
 		s->pages += __atomic_load_n(&remote_stats[cpu].pages, __ATOMIC_RELAXED);
-		s->full_flushes += __atomic_load_n(&remote_stats[cpu].full_flushes, __ATOMIC_RELAXED);
+		s->full_flushes +=
+		    __atomic_load_n(&remote_stats[cpu].full_flushes, __ATOMIC_RELAXED);
 	}
 }
 

@@ -44,7 +44,7 @@ static void delay_us(u64 us)
  */
 int arch_boot_secondary(unsigned int cpu, u64 hwid)
 {
-	size_t len = (size_t)(x86_trampoline_end - x86_trampoline_start);
+	size_t len = (uintptr_t)x86_trampoline_end - (uintptr_t)x86_trampoline_start;
 	u8 *stack = ap_stacks[cpu];
 
 	if (hwid > 255) {

@@ -23,14 +23,17 @@
  *  - holder_cpu makes "this CPU already holds it" a clear panic instead of a silent hang.
  */
 typedef struct {
-	u16 next;  /* the next ticket to hand out */
-	u16 owner; /* the ticket being served */
+	u16 next;	/* the next ticket to hand out */
+	u16 owner;	/* the ticket being served */
 	int holder_cpu; /* -1 when free; for diagnostics and assert_spin_locked() only */
 	const char *name;
 } spinlock_t;
 
-#define __SPIN_LOCK_UNLOCKED(n) { .next = 0, .owner = 0, .holder_cpu = -1, .name = (n) }
-#define DEFINE_SPINLOCK(x)	spinlock_t x = __SPIN_LOCK_UNLOCKED(#x)
+#define __SPIN_LOCK_UNLOCKED(n)                                      \
+	{                                                            \
+		.next = 0, .owner = 0, .holder_cpu = -1, .name = (n) \
+	}
+#define DEFINE_SPINLOCK(x) spinlock_t x = __SPIN_LOCK_UNLOCKED(#x)
 
 static inline void spin_lock_init(spinlock_t *l)
 {
@@ -59,16 +62,16 @@ static inline void spin_unlock(spinlock_t *l)
 	preempt_enable();
 }
 
-#define spin_lock_irqsave(l, flags)                                                          \
-	do {                                                                                 \
-		local_irq_save(flags);                                                       \
-		spin_lock(l);                                                                \
+#define spin_lock_irqsave(l, flags)    \
+	do {                           \
+		local_irq_save(flags); \
+		spin_lock(l);          \
 	} while (0)
 
-#define spin_unlock_irqrestore(l, flags)                                                     \
-	do {                                                                                 \
-		spin_unlock(l);                                                              \
-		local_irq_restore(flags);                                                    \
+#define spin_unlock_irqrestore(l, flags)  \
+	do {                              \
+		spin_unlock(l);           \
+		local_irq_restore(flags); \
 	} while (0)
 
 static inline bool spin_is_locked(const spinlock_t *l)

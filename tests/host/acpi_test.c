@@ -254,16 +254,14 @@ static void rsdp_search_finds_it_on_16_bytes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, acpi_scan_rsdp(base, base + 0x2000), 0);
 }
 
-static struct kunit_case acpi_cases[] = {
-	KUNIT_CASE(xsdt_lists_enabled_cpus),
-	KUNIT_CASE(rsdt_of_acpi_1_works_too),
-	KUNIT_CASE(more_cpus_than_nr_cpus_are_counted_not_kept),
-	KUNIT_CASE(bad_checksums_are_refused),
-	KUNIT_CASE(bad_lengths_are_refused),
-	KUNIT_CASE(no_madt_and_no_rsdp),
-	KUNIT_CASE(rsdp_search_finds_it_on_16_bytes),
-	{}
-};
+static struct kunit_case acpi_cases[] = { KUNIT_CASE(xsdt_lists_enabled_cpus),
+					  KUNIT_CASE(rsdt_of_acpi_1_works_too),
+					  KUNIT_CASE(more_cpus_than_nr_cpus_are_counted_not_kept),
+					  KUNIT_CASE(bad_checksums_are_refused),
+					  KUNIT_CASE(bad_lengths_are_refused),
+					  KUNIT_CASE(no_madt_and_no_rsdp),
+					  KUNIT_CASE(rsdp_search_finds_it_on_16_bytes),
+					  {} };
 
 static struct kunit_suite acpi_suite = {
 	.name = "acpi_madt",

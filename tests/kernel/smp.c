@@ -145,7 +145,6 @@ static void call_single_runs_on_its_target_only(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, smp_call_function_single(NR_CPUS, note_cpu, NULL, true), -ENXIO);
 }
 
-
 /* More calls than a queue holds, without waiting: every one runs, exactly once. */
 static void calls_without_wait_all_run(struct kunit *test)
 {
@@ -236,9 +235,8 @@ static void shootdown_ipis_per_batch_and_per_page(struct kunit *test)
 	for (unsigned int i = 0; i < COUNT_PAGES; i++) {
 		frames[i] = tagged_frame(i);
 		KUNIT_ASSERT_NE(test, frames[i], 0);
-		KUNIT_ASSERT_EQ(test,
-				map_pages(&init_mm, va + i * PAGE_SIZE, frames[i], 1, PAGE_KERNEL),
-				0);
+		KUNIT_ASSERT_EQ(
+		    test, map_pages(&init_mm, va + i * PAGE_SIZE, frames[i], 1, PAGE_KERNEL), 0);
 	}
 	/* Every CPU caches the translations first: they really have something to drop. */
 	KUNIT_ASSERT_EQ(test, on_each_cpu(read_pages, &va, true), 0);
@@ -254,8 +252,9 @@ static void shootdown_ipis_per_batch_and_per_page(struct kunit *test)
 	eager = stats();
 	lazy_mmu_set_backend(LAZY_MMU_BATCHED);
 
-	kunit_info(test, "%u CPUs, protect of %u pages: batched %llu IPIs in %llu shootdowns, "
-			 "eager %llu IPIs in %llu shootdowns",
+	kunit_info(test,
+		   "%u CPUs, protect of %u pages: batched %llu IPIs in %llu shootdowns, "
+		   "eager %llu IPIs in %llu shootdowns",
 		   num_online_cpus(), COUNT_PAGES, (unsigned long long)batched.ipis_sent,
 		   (unsigned long long)batched.shootdowns, (unsigned long long)eager.ipis_sent,
 		   (unsigned long long)eager.shootdowns);
@@ -629,7 +628,8 @@ static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 {
 	static struct stress s;
 	unsigned int readers = 0, rounds = 0;
-	u64 start, remaps = 0, reads = 0, stable = 0, limit = arch_cycles_hz() / 1000 * STRESS_MAX_MS;
+	u64 start, remaps = 0, reads = 0, stable = 0,
+		   limit = arch_cycles_hz() / 1000 * STRESS_MAX_MS;
 	struct tlb_stats st;
 	bool ok = true;
 
@@ -650,8 +650,7 @@ static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 		s.state[p] = STATE(s.cur_ver[p], KIND_RW);
 	}
 	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++)
-		if (cpu_online(cpu) &&
-		    smp_call_function_single(cpu, stress_reader, &s, false) == 0)
+		if (cpu_online(cpu) && smp_call_function_single(cpu, stress_reader, &s, false) == 0)
 			readers++;
 	start = arch_cycles();
 	while (__atomic_load_n(&s.running, __ATOMIC_ACQUIRE) < readers &&
@@ -680,18 +679,21 @@ static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 		if (cpu_online(cpu))
 			KUNIT_EXPECT_GT(test, s.reads[cpu], 0);
 	}
-	kunit_info(test, "%u readers, %llu remaps in %u rounds, %llu remote reads (%llu with no "
-			 "change in flight), %llu shootdowns, %llu IPIs, %u violations",
+	kunit_info(test,
+		   "%u readers, %llu remaps in %u rounds, %llu remote reads (%llu with no "
+		   "change in flight), %llu shootdowns, %llu IPIs, %u violations",
 		   readers, (unsigned long long)remaps, rounds, (unsigned long long)reads,
 		   (unsigned long long)stable, (unsigned long long)st.shootdowns,
 		   (unsigned long long)st.ipis_sent, s.violations);
 	if (s.violations)
-		kunit_info(test, "first: CPU %u page %u state %#llx (version %llu kind %llu) read "
-				 "%#llx rc %d, %s",
+		kunit_info(test,
+			   "first: CPU %u page %u state %#llx (version %llu kind %llu) read "
+			   "%#llx rc %d, %s",
 			   s.first.cpu, s.first.page, (unsigned long long)s.first.state,
 			   (unsigned long long)(s.first.state >> 2),
-			   (unsigned long long)(s.first.state & 3), (unsigned long long)s.first.value,
-			   (int)s.first.rc, s.first.stable ? "no change in flight" : "in flight");
+			   (unsigned long long)(s.first.state & 3),
+			   (unsigned long long)s.first.value, (int)s.first.rc,
+			   s.first.stable ? "no change in flight" : "in flight");
 	KUNIT_EXPECT_EQ(test, s.violations, 0);
 	KUNIT_EXPECT_GT(test, rounds, 10);
 

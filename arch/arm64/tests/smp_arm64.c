@@ -98,10 +98,8 @@ static void local_tlbi_leaves_another_cpu_stale(struct kunit *test)
 	free_frame(b);
 }
 
-static struct kunit_case smp_arm64_cases[] = {
-	KUNIT_CASE(local_tlbi_leaves_another_cpu_stale),
-	{}
-};
+static struct kunit_case smp_arm64_cases[] = { KUNIT_CASE(local_tlbi_leaves_another_cpu_stale),
+					       {} };
 
 static struct kunit_suite smp_arm64_suite = {
 	.name = "smp_arm64",

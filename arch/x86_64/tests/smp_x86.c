@@ -124,8 +124,9 @@ static void shootdown_carries_the_ranges_or_the_full_flag(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s1.full_flushes - s0.full_flushes, 0);
 	KUNIT_EXPECT_EQ(test, s2.pages - s1.pages, 0);
 	KUNIT_EXPECT_EQ(test, s2.full_flushes - s1.full_flushes, others);
-	kunit_info(test, "%u pages: targets invalidated %llu pages; over the ceiling: %llu full "
-			 "flushes",
+	kunit_info(test,
+		   "%u pages: targets invalidated %llu pages; over the ceiling: %llu full "
+		   "flushes",
 		   n, (unsigned long long)(s1.pages - s0.pages),
 		   (unsigned long long)(s2.full_flushes - s1.full_flushes));
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, va, n), 0);
@@ -151,12 +152,11 @@ static void a_silent_cpu_is_reported(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(x86_shootdown_deaf_cpu), -1);
 }
 
-static struct kunit_case smp_x86_cases[] = {
-	KUNIT_CASE(skipped_shootdown_leaves_another_cpu_stale),
-	KUNIT_CASE(shootdown_carries_the_ranges_or_the_full_flag),
-	KUNIT_CASE(a_silent_cpu_is_reported),
-	{}
-};
+static struct kunit_case smp_x86_cases[] = { KUNIT_CASE(skipped_shootdown_leaves_another_cpu_stale),
+					     KUNIT_CASE(
+						 shootdown_carries_the_ranges_or_the_full_flag),
+					     KUNIT_CASE(a_silent_cpu_is_reported),
+					     {} };
 
 static struct kunit_suite smp_x86_suite = {
 	.name = "smp_x86",

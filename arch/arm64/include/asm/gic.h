@@ -27,7 +27,7 @@
 #define GICD_ICPENDR(n)	    (0x280 + 4 * (n)) /* write 1: clear pending */
 #define GICD_IPRIORITYR(id) (0x400 + (id))    /* one byte per ID, lower = more urgent */
 #define GICD_ITARGETSR(id)  (0x800 + (id))    /* one byte per ID; IDs 0-31 read this CPU's bit */
-#define GICD_SGIR	    0xf00 /* write: send SGI [3:0] to the CPUs in [23:16] */
+#define GICD_SGIR	    0xf00	      /* write: send SGI [3:0] to the CPUs in [23:16] */
 
 /* CPU interface (one per CPU, banked at the same address). */
 #define GICC_CTLR 0x00 /* bit 0: signal interrupts to this CPU */

@@ -9,12 +9,12 @@
 #define PSCI_0_2_FN64_CPU_ON 0xc4000003
 
 /* PSCI return codes. */
-#define PSCI_RET_SUCCESS	   0
-#define PSCI_RET_INVALID_PARAMS	   -2
-#define PSCI_RET_ALREADY_ON	   -4
-#define PSCI_RET_ON_PENDING	   -5
-#define PSCI_RET_INTERNAL_FAILURE  -6
-#define PSCI_RET_INVALID_ADDRESS   -9
+#define PSCI_RET_SUCCESS	  0
+#define PSCI_RET_INVALID_PARAMS	  -2
+#define PSCI_RET_ALREADY_ON	  -4
+#define PSCI_RET_ON_PENDING	  -5
+#define PSCI_RET_INTERNAL_FAILURE -6
+#define PSCI_RET_INVALID_ADDRESS  -9
 
 /*
  * SMCCC: the function ID and arguments go in x0-x3, the result comes back in x0. Callers

@@ -31,13 +31,13 @@
  * 110 start-up), delivery status [12] (1: not yet accepted), level [14] (1: assert),
  * trigger [15] (1: level).
  */
-#define ICR_FIXED	     (0 << 8)
-#define ICR_NMI		     (4 << 8)
-#define ICR_INIT	     (5 << 8)
-#define ICR_STARTUP	     (6 << 8)
-#define ICR_SEND_PENDING     BIT(12)
-#define ICR_LEVEL_ASSERT     BIT(14)
-#define ICR_TRIGGER_LEVEL    BIT(15)
+#define ICR_FIXED	  (0 << 8)
+#define ICR_NMI		  (4 << 8)
+#define ICR_INIT	  (5 << 8)
+#define ICR_STARTUP	  (6 << 8)
+#define ICR_SEND_PENDING  BIT(12)
+#define ICR_LEVEL_ASSERT  BIT(14)
+#define ICR_TRIGGER_LEVEL BIT(15)
 
 /* Signals the end of the interrupt being handled, so the APIC can deliver the next one. */
 void x86_lapic_eoi(void);
