@@ -6,6 +6,8 @@
 #   make debug [ARCH=...]    boot halted with a gdb stub; gdb -x build/<arch>/gdbinit
 #   make test                host unit tests + both arches, every configuration
 #   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
+#   SMP=N                    run/debug: boot N CPUs (default 1); test: the SMP configurations
+#                            boot N instead of 4; bench: the SMP tables use N CPUs
 #   make lint                cppcheck + clang-format check
 
 ARCH ?= x86_64
@@ -106,12 +108,15 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARNINGS) -fsanitize=address,undefined \
 	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Itests/host/mock -Iinclude \
 	       -MMD -MP -DLAZYMMU_HOST
 HOST_SRCS := $(sort $(wildcard tests/host/*.c tests/host/mock/*.c)) \
-	     lib/printf.c lib/glob.c lib/kunit.c boot/boot_info.c boot/acpi.c \
+	     lib/printf.c lib/glob.c lib/kunit.c boot/boot_info.c boot/acpi.c boot/fdt.c \
 	     $(sort $(filter-out mm/kernel_map.c,$(wildcard mm/*.c))) \
 	     arch/arm64/tlbi_range.c $(sort $(wildcard arch/arm64/tests/host/*.c))
 HOST_OBJS := $(patsubst %,$(HOST_BUILD)/obj/%.o,$(HOST_SRCS))
 # The arm64 range-TLBI encoder is pure C: its files find arm64 headers, searched after the mock.
 $(HOST_BUILD)/obj/arch/arm64/%: HOST_CFLAGS += -Iarch/arm64/include
+# So is the device-tree reader (and its test): they need <asm/boot.h> for the PSCI conduit.
+$(HOST_BUILD)/obj/boot/fdt.c.o $(HOST_BUILD)/obj/tests/host/fdt_test.c.o: \
+	HOST_CFLAGS += -Iarch/arm64/include
 
 $(HOST_BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -129,11 +134,14 @@ setup:
 RUN_CONFIG_x86_64 := x86_64-grub
 RUN_CONFIG_arm64 := arm64-max
 
+# SMP=N: N CPUs (QEMU -smp N with multi-threaded TCG). Unset: each configuration's own.
+SMP_ARG := $(if $(SMP),--smp $(SMP))
+
 run: all
-	$(PYTHON) tests/run --config $(RUN_CONFIG_$(ARCH)) -v
+	$(PYTHON) tests/run --config $(RUN_CONFIG_$(ARCH)) -v $(SMP_ARG)
 
 debug: all
-	@bash scripts/debug $(ARCH) $(BUILD)
+	@SMP=$(SMP) bash scripts/debug $(ARCH) $(BUILD)
 
 # Everything: host tests, both arches in every configuration, and the runner's own checks.
 test:
@@ -142,12 +150,12 @@ test:
 	$(MAKE) ARCH=x86_64 SELFTEST=1
 	$(MAKE) ARCH=arm64 SELFTEST=1
 	$(MAKE) $(HOST_BUILD)/unit_tests
-	$(PYTHON) tests/run --all
+	$(PYTHON) tests/run --all $(SMP_ARG)
 
 bench:
 	$(MAKE) ARCH=x86_64
 	$(MAKE) ARCH=arm64
-	$(PYTHON) tests/bench
+	$(PYTHON) tests/bench $(SMP_ARG)
 
 lint:
 	@bash scripts/lint
@@ -159,4 +167,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,9p' Makefile
+	@sed -n '3,11p' Makefile

@@ -84,7 +84,8 @@ static void a_cpu_that_never_comes_is_reported_and_skipped(struct kunit *test)
 	const u64 nobody = 0x7e;
 	unsigned int online = num_online_cpus(), cpu = NR_CPUS - 1;
 
-	KUNIT_ASSERT_FALSE(test, cpu_online(cpu));
+	if (cpu_online(cpu))
+		kunit_skip(test, "all NR_CPUS (%u) logical ids are in use", NR_CPUS);
 	for (unsigned int i = 0; i < online; i++)
 		KUNIT_ASSERT_NE(test, cpu_hwid(i), nobody);
 	KUNIT_EXPECT_FALSE(test, smp_boot_cpu(cpu, nobody, 200));
