@@ -12,6 +12,11 @@
  */
 #define ARCH_TLB_SHOOTDOWN_IPIS 0
 
+/* No shootdown ever arrives (broadcast TLBIs need none): nothing to wait for. */
+static inline void arch_wait_for_tlb_shootdown(void)
+{
+}
+
 /*
  * These issue the instruction and nothing else. A correct sequence around them is the
  * caller's business (mm/ and the lazy MMU backend):

@@ -11,6 +11,17 @@
 #define ARCH_TLB_SHOOTDOWN_IPIS 1
 
 /*
+ * With interrupts masked: sleeps until the next NMI, which is how shootdowns arrive
+ * (masked, hlt ignores every other interrupt). Lets a CPU that only waits for shootdowns
+ * (a test's remote reader) give its time back instead of spinning. A wake-up may also
+ * come from an NMI that found nothing: callers re-check their condition.
+ */
+static inline void arch_wait_for_tlb_shootdown(void)
+{
+	__asm__ __volatile__("hlt" : : : "memory");
+}
+
+/*
  * Drops the translation of the page holding va from this CPU's TLB (global or not), and
  * every paging-structure-cache entry (the cached upper-level entries used by page walks),
  * so it also covers a freed page table. "memory": the entry store that made the old
