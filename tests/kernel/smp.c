@@ -254,10 +254,17 @@ static void shootdown_ipis_per_batch_and_per_page(struct kunit *test)
 	lazy_mmu_set_backend(LAZY_MMU_BATCHED);
 
 	kunit_info(test,
-		   "%u CPUs, protect of %u pages: batched %llu IPIs in %llu shootdowns, "
-		   "eager %llu IPIs in %llu shootdowns",
-		   num_online_cpus(), COUNT_PAGES, (unsigned long long)batched.ipis_sent,
-		   (unsigned long long)batched.shootdowns, (unsigned long long)eager.ipis_sent,
+		   "%u CPUs, protect of %u pages, batched: pte_writes %llu batches %llu tlbi_page "
+		   "%llu tlbi_range %llu tlbi_all %llu ipis_sent %llu shootdowns %llu",
+		   num_online_cpus(), COUNT_PAGES, (unsigned long long)batched.pte_writes,
+		   (unsigned long long)batched.batches, (unsigned long long)batched.tlbi_page,
+		   (unsigned long long)batched.tlbi_range, (unsigned long long)batched.tlbi_all,
+		   (unsigned long long)batched.ipis_sent, (unsigned long long)batched.shootdowns);
+	kunit_info(test,
+		   "eager: pte_writes %llu batches %llu tlbi_page %llu ipis_sent %llu shootdowns "
+		   "%llu",
+		   (unsigned long long)eager.pte_writes, (unsigned long long)eager.batches,
+		   (unsigned long long)eager.tlbi_page, (unsigned long long)eager.ipis_sent,
 		   (unsigned long long)eager.shootdowns);
 	KUNIT_EXPECT_EQ(test, batched.ipis_sent, per_flush);
 	KUNIT_EXPECT_EQ(test, batched.shootdowns, per_flush ? 1 : 0);
