@@ -5,6 +5,7 @@
 #include <kernel/irq.h>
 #include <kernel/printk.h>
 #include <kernel/sections.h>
+#include <kernel/smp.h>
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <mm/lazy_mmu.h>
@@ -61,7 +62,12 @@
  * in its victim TLB) - an emulator artefact that swamped every later measurement.
  */
 
-#define BENCH_RUNS	  31 /* run 0 is the warm-up */
+#define BENCH_RUNS 31 /* run 0 is the warm-up */
+/*
+ * bench.runs=N (3..BENCH_RUNS) on the command line: fewer rounds, for runs whose eager
+ * calls are slow (SMP x86: one shootdown per page, see docs/smp.md).
+ */
+static unsigned int bench_runs = BENCH_RUNS;
 #define BENCH_SAMPLES_MAX (2 * (BENCH_RUNS - 1))
 #define BENCH_MAX_PAGES	  4096UL
 
@@ -321,13 +327,14 @@ static int print_result(const struct bench_result *r, enum bench_op op, unsigned
 	printk("bench: op=%s n=%lu mode=%s cycles_per_page=" MILLI_FMT " ns_per_page=" MILLI_FMT
 	       " min_ns_per_page=" MILLI_FMT " max_ns_per_page=" MILLI_FMT " samples=%u"
 	       " pte_writes=%llu tlbi_page=%llu tlbi_range=%llu tlbi_all=%llu barriers=%llu"
-	       " batches=%llu bbm_flushes=%llu\n",
+	       " batches=%llu bbm_flushes=%llu ipis_sent=%llu shootdowns=%llu\n",
 	       bench_op_names[op], pages, lazy_mmu_backend_name(bench_modes[m]), MILLI_ARG(med),
 	       MILLI_ARG(med_ns), MILLI_ARG(lo_ns), MILLI_ARG(hi_ns), r->nr,
 	       (unsigned long long)s->pte_writes, (unsigned long long)s->tlbi_page,
 	       (unsigned long long)s->tlbi_range, (unsigned long long)s->tlbi_all,
 	       (unsigned long long)s->barriers, (unsigned long long)s->batches,
-	       (unsigned long long)s->bbm_flushes);
+	       (unsigned long long)s->bbm_flushes, (unsigned long long)s->ipis_sent,
+	       (unsigned long long)s->shootdowns);
 	return 0;
 }
 
@@ -379,7 +386,7 @@ static int bench_rounds(const struct bench_area *areas)
 {
 	int err = 0;
 
-	for (unsigned int run = 0; run < BENCH_RUNS && !err; run++) {
+	for (unsigned int run = 0; run < bench_runs && !err; run++) {
 		for (unsigned int s = 0; s < BENCH_SIZES && !err; s++) {
 			for (unsigned int m = 0; m < BENCH_MODES && !err; m++) {
 				lazy_mmu_set_backend(bench_modes[m]);
@@ -397,6 +404,18 @@ static int bench_rounds(const struct bench_area *areas)
 	return err;
 }
 
+static unsigned int bench_runs_from_cmdline(void)
+{
+	char buf[8];
+	unsigned int n = 0;
+
+	if (!cmdline_get(&boot_info, "bench.runs", buf, sizeof(buf)))
+		return BENCH_RUNS;
+	for (const char *c = buf; *c >= '0' && *c <= '9'; c++)
+		n = n * 10 + (unsigned int)(*c - '0');
+	return n >= 3 && n <= BENCH_RUNS ? n : BENCH_RUNS;
+}
+
 int bench_run(void)
 {
 	static struct bench_area areas[BENCH_SIZES];
@@ -407,6 +426,7 @@ int bench_run(void)
 
 	printk("bench: begin\n");
 	arch_describe_cpu();
+	bench_runs = bench_runs_from_cmdline();
 	if (hz < 1000) {
 		printk("bench: ERROR the cycle counter rate (%llu Hz) is unusable\n",
 		       (unsigned long long)hz);
@@ -419,9 +439,9 @@ int bench_run(void)
 		return err;
 	}
 	printk("bench: cycles_hz=%llu flush_ceiling=%lu range_tlbi=%d runs=%u warmup=1 "
-	       "frames=%#llx\n",
-	       (unsigned long long)hz, tlb_flush_ceiling, arch_has_range_tlbi() ? 1 : 0, BENCH_RUNS,
-	       (unsigned long long)pa);
+	       "cpus=%u frames=%#llx\n",
+	       (unsigned long long)hz, tlb_flush_ceiling, arch_has_range_tlbi() ? 1 : 0, bench_runs,
+	       num_online_cpus(), (unsigned long long)pa);
 
 	for (unsigned int i = 0; i < BENCH_SIZES && !err; i++) {
 		err = range_setup(&areas[i].timed, bench_sizes[i], pa);
