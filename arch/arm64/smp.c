@@ -3,6 +3,8 @@
 #include <asm/boot.h>
 #include <asm/cacheflush.h>
 #include <asm/gic.h>
+#include <asm/irqflags.h>
+#include <asm/processor.h>
 #include <asm/psci.h>
 #include <asm/smp.h>
 #include <asm/sysreg.h>
@@ -103,7 +105,7 @@ void arch_send_call_ipi(unsigned int cpu)
 
 __noreturn void arch_cpu_park(void)
 {
-	__asm__ __volatile__("msr daifset, #0xf" : : : "memory");
+	arch_local_irq_disable();
 	for (;;)
-		__asm__ __volatile__("wfi" : : : "memory");
+		wfi();
 }

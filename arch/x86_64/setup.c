@@ -103,11 +103,18 @@ __noreturn void arch_exit(int code)
 static void x86_find_cpus(void)
 {
 	phys_addr_t rsdp = boot_info.acpi_rsdp;
+	const char *from = "from the loader";
 
-	if (!rsdp)
+	if (!rsdp) {
 		rsdp = acpi_scan_rsdp(ACPI_BIOS_AREA_START, ACPI_BIOS_AREA_END);
+		from = "found in the BIOS area";
+	}
 	if (acpi_find_cpus(&boot_info, rsdp))
 		printk("x86_64: no CPU list from ACPI: running on the boot CPU only\n");
+	else
+		printk("x86_64: ACPI RSDP at %#llx (%s): the MADT lists %u usable CPUs\n",
+		       (unsigned long long)rsdp, from,
+		       boot_info.nr_cpus + boot_info.nr_cpus_ignored);
 }
 
 /* The PVH start info begins with its magic; multiboot2 says who it is in eax. */

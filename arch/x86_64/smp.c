@@ -1,6 +1,7 @@
 /* x86-64 SMP: per-CPU GS slots, INIT-SIPI-SIPI through the trampoline, the AP's set-up, IPIs. */
 #include <asm/apic.h>
 #include <asm/desc.h>
+#include <asm/irqflags.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
 #include <asm/smp.h>
@@ -95,7 +96,7 @@ void arch_send_call_ipi(unsigned int cpu)
 __noreturn void arch_cpu_park(void)
 {
 	for (;;) {
-		__asm__ __volatile__("cli" : : : "memory");
+		arch_local_irq_disable();
 		halt();
 	}
 }
