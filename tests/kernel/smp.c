@@ -167,6 +167,50 @@ static void calls_without_wait_all_run(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, __atomic_load_n(&count, __ATOMIC_ACQUIRE), n);
 }
 
+struct ping {
+	int back_ran;
+	bool answered;
+};
+
+static void ping_back(void *arg)
+{
+	__atomic_store_n(&((struct ping *)arg)->back_ran, 1, __ATOMIC_RELEASE);
+}
+
+/* On CPU 1: asks CPU 0 - which waits for us with interrupts masked - to run a call. */
+static void call_back_and_wait(void *arg)
+{
+	struct ping *p = arg;
+	u64 start = arch_cycles();
+
+	smp_call_function_single(0, ping_back, p, false);
+	while (!__atomic_load_n(&p->back_ran, __ATOMIC_ACQUIRE) &&
+	       arch_cycles() - start < arch_cycles_hz() * 2)
+		cpu_relax();
+	p->answered = __atomic_load_n(&p->back_ran, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A waiter with interrupts masked still serves calls made to it: CPU 0 waits for CPU 1 with
+ * interrupts off, and CPU 1's call needs CPU 0 to run something first. Without the waiter's
+ * poll of its own queue, CPU 1 would give up after 2 s (and with a waiting call, both would
+ * spin for ever).
+ */
+static void waiting_with_interrupts_masked_serves_calls(struct kunit *test)
+{
+	static struct ping p;
+	unsigned long flags;
+	int ret;
+
+	need_smp(test);
+	p = (struct ping){ 0 };
+	local_irq_save(flags);
+	ret = smp_call_function_single(1, call_back_and_wait, &p, true);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE(test, p.answered);
+}
+
 struct irq_call {
 	int ran;
 	int wait_ret, nowait_ret;
@@ -762,6 +806,7 @@ static struct kunit_case smp_cases[] = {
 	KUNIT_CASE(call_single_runs_on_its_target_only),
 	KUNIT_CASE(calls_without_wait_all_run),
 	KUNIT_CASE(waiting_from_interrupt_context_is_refused),
+	KUNIT_CASE(waiting_with_interrupts_masked_serves_calls),
 	KUNIT_CASE(shootdown_ipis_per_batch_and_per_page),
 	KUNIT_CASE(other_cpus_never_see_the_old_frame),
 	KUNIT_CASE(other_cpus_never_keep_the_old_permission),
