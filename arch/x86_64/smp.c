@@ -13,10 +13,17 @@
 #include <lib/string.h>
 #include <mm/mm.h>
 
-/* What GS base points at on each CPU (asm/percpu.h). CPU 0's is used from boot.S on. */
+/*
+ * What GS base points at on each CPU (asm/percpu.h). CPU 0's is used from boot.S on; the
+ * boot CPU fills a secondary's slot before starting it, and nobody writes it again.
+ */
 struct x86_percpu_slot x86_percpu_slots[NR_CPUS] = { [0] = { &cpus[0] } };
 
-/* Written by the boot CPU before each SIPI, read by the AP in trampoline.S. */
+/*
+ * By initial APIC ID: the AP's stack top (read by trampoline.S) and logical id. Written by
+ * the boot CPU before it sends that AP its SIPIs (the ICR write orders them before the AP
+ * can run), read-only afterwards.
+ */
 u64 x86_ap_stack[256];
 static unsigned int cpu_by_apic[256];
 
