@@ -12,18 +12,23 @@ u64 timer_ticks(void)
 	return ticks;
 }
 
-void timer_tick(void)
+/* Time and the one-shot callbacks: the boot CPU's tick only, or they would run N times. */
+static void boot_cpu_tick(void)
 {
 	void (*fn)(void *) = once_fn;
 
-	/* Every CPU ticks; time (and the one-shot callbacks) belong to the boot CPU's tick. */
-	if (smp_processor_id() != 0)
-		return;
 	ticks++;
 	if (fn) {
 		once_fn = NULL;
 		fn(once_arg);
 	}
+}
+
+void timer_tick(void)
+{
+	/* Every CPU ticks; what is per CPU (a scheduler tick) belongs after this. */
+	if (smp_processor_id() == 0)
+		boot_cpu_tick();
 }
 
 void timer_call_once(void (*fn)(void *), void *arg)

@@ -51,6 +51,16 @@ class CommandTest(unittest.TestCase):
                          "-device isa-debug-exit,iobase=0xf4,iosize=0x04 "
                          "-cdrom build/x86_64/lazymmu.iso -boot d")
 
+    def test_smp_configs_run_multithreaded_tcg(self):
+        for name in ("x86_64-pvh-smp4", "arm64-max-smp4"):
+            argv = qemu.command(qemu.BY_NAME[name], "", self.ENV)
+            joined = " ".join(argv)
+            self.assertIn("-smp 4 ", joined)
+            self.assertIn("-accel tcg,thread=multi", joined)
+            self.assertFalse(qemu.uses_kvm(argv))
+        # One CPU: no -accel at all (QEMU's default TCG), as before.
+        self.assertNotIn("-accel", qemu.command(qemu.BY_NAME["x86_64-pvh"], "", self.ENV))
+
     def test_pvh_appends_cmdline(self):
         argv = qemu.command(qemu.BY_NAME["x86_64-pvh"], "kunit.filter_glob=tlb* x=1", self.ENV)
         self.assertEqual(argv[-4:], ["-kernel", "build/x86_64/kernel.elf",
