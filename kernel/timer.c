@@ -4,6 +4,8 @@
 #include <kernel/smp.h>
 
 static volatile u64 ticks;
+/* Each CPU's own count of its timer interrupts: only that CPU writes its slot. */
+static u64 cpu_ticks[NR_CPUS];
 static void (*once_fn)(void *);
 static void *once_arg;
 
@@ -26,9 +28,17 @@ static void boot_cpu_tick(void)
 
 void timer_tick(void)
 {
+	unsigned int cpu = smp_processor_id();
+
+	__atomic_store_n(&cpu_ticks[cpu], cpu_ticks[cpu] + 1, __ATOMIC_RELAXED);
 	/* Every CPU ticks; what is per CPU (a scheduler tick) belongs after this. */
-	if (smp_processor_id() == 0)
+	if (cpu == 0)
 		boot_cpu_tick();
+}
+
+u64 timer_cpu_ticks(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? __atomic_load_n(&cpu_ticks[cpu], __ATOMIC_RELAXED) : 0;
 }
 
 void timer_call_once(void (*fn)(void *), void *arg)

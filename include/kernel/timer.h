@@ -5,8 +5,10 @@
 
 #define TIMER_HZ 100
 
-/* Ticks since the timer started. */
+/* Ticks since the timer started (the boot CPU's timer). */
 u64 timer_ticks(void);
+/* Timer interrupts taken by one CPU (every CPU runs its own timer). */
+u64 timer_cpu_ticks(unsigned int cpu);
 
 /* Called by the arch timer interrupt handler, between irq_enter() and irq_exit(). */
 void timer_tick(void);

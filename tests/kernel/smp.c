@@ -97,6 +97,22 @@ static void a_cpu_that_never_comes_is_reported_and_skipped(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, smp_call_function_single(cpu, count_call, NULL, true), -ENXIO);
 }
 
+/* Every CPU runs its own periodic timer (x86 LAPIC timer, arm64 virtual timer PPI). */
+static void every_cpu_takes_its_own_timer_ticks(struct kunit *test)
+{
+	u64 before[NR_CPUS];
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		before[cpu] = timer_cpu_ticks(cpu);
+	timer_wait_ticks(10);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (cpu_online(cpu))
+			KUNIT_EXPECT_GT(test, timer_cpu_ticks(cpu), before[cpu]);
+		else
+			KUNIT_EXPECT_EQ(test, timer_cpu_ticks(cpu), before[cpu]);
+	}
+}
+
 struct where {
 	unsigned int ran[NR_CPUS];
 	bool in_irq[NR_CPUS], irqs_off[NR_CPUS];
@@ -802,6 +818,7 @@ static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 static struct kunit_case smp_cases[] = {
 	KUNIT_CASE(every_listed_cpu_is_online),
 	KUNIT_CASE(a_cpu_that_never_comes_is_reported_and_skipped),
+	KUNIT_CASE(every_cpu_takes_its_own_timer_ticks),
 	KUNIT_CASE(on_each_cpu_runs_everywhere_in_interrupt_context),
 	KUNIT_CASE(call_single_runs_on_its_target_only),
 	KUNIT_CASE(calls_without_wait_all_run),
