@@ -261,8 +261,6 @@ const char *lazy_mmu_backend_name(enum lazy_mmu_backend b)
 		return "batched";
 	case LAZY_MMU_EAGER:
 		return "eager";
-	case LAZY_MMU_FLOOR:
-		return "floor";
 	}
 	return "?";
 }
@@ -294,7 +292,7 @@ void lazy_mmu_set_backend(enum lazy_mmu_backend to)
 	depth = nesting_depth(s);
 	if (WARN_ONCE(in_interrupt(), "lazy_mmu_set_backend() in interrupt context, refused")) {
 		did = "(refused: interrupt)";
-	} else if (WARN_ONCE((unsigned int)to > LAZY_MMU_FLOOR,
+	} else if (WARN_ONCE((unsigned int)to > LAZY_MMU_EAGER,
 			     "lazy_mmu_set_backend(%u): no such backend, refused",
 			     (unsigned int)to)) {
 		did = "(refused: no such backend)";

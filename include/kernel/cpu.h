@@ -25,6 +25,8 @@ struct cpu {
 	struct fault_info last_fault;
 	/* Armed by call_nofault(): where an unexpected fault resumes (arch-defined). */
 	struct nofault_ctx *nofault;
+	/* The benchmark's floor is on (mm/pgtable.c): set and cleared with interrupts off. */
+	bool pt_floor;
 };
 
 extern struct cpu cpus[NR_CPUS];

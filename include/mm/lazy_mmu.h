@@ -46,8 +46,8 @@ bool is_lazy_mmu_mode_active(void);
  * benchmarks compare them in one boot:
  *   LAZY_MMU_BATCHED  defer inside active sections (the real thing; the default)
  *   LAZY_MMU_EAGER    complete every update at once, sections or not
- *   LAZY_MMU_FLOOR    no invalidation and no barrier at all: UNSAFE, benchmarks only, to
- *                     measure the bare PTE stores that no batching can go below
+ * (The benchmark's floor - bare stores, no maintenance at all - is no backend anyone can
+ * select: see pgtable_floor_begin() in <mm/mm.h>.)
  *
  * Switching inside an active section first flushes it (arch_flush_lazy_mmu_mode()), so
  * nothing queued under the old policy is left behind; the section stays open. Switching
@@ -56,12 +56,11 @@ bool is_lazy_mmu_mode_active(void);
 enum lazy_mmu_backend {
 	LAZY_MMU_BATCHED,
 	LAZY_MMU_EAGER,
-	LAZY_MMU_FLOOR,
 };
 
 void lazy_mmu_set_backend(enum lazy_mmu_backend backend);
 enum lazy_mmu_backend lazy_mmu_get_backend(void);
-/* "batched", "eager" or "floor". */
+/* "batched" or "eager". */
 const char *lazy_mmu_backend_name(enum lazy_mmu_backend backend);
 
 /*
