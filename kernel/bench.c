@@ -332,12 +332,11 @@ static int print_result(const struct bench_result *r, enum bench_op op, unsigned
 	       " min_ns_per_page=" MILLI_FMT " max_ns_per_page=" MILLI_FMT " samples=%u"
 	       " pte_writes=%llu tlbi_page=%llu tlbi_range=%llu tlbi_all=%llu barriers=%llu"
 	       " batches=%llu bbm_flushes=%llu\n",
-	       bench_op_names[op], pages, bench_modes[m].name, MILLI_ARG(med),
-	       MILLI_ARG(med_ns), MILLI_ARG(lo_ns), MILLI_ARG(hi_ns), r->nr,
-	       (unsigned long long)s->pte_writes, (unsigned long long)s->tlbi_page,
-	       (unsigned long long)s->tlbi_range, (unsigned long long)s->tlbi_all,
-	       (unsigned long long)s->barriers, (unsigned long long)s->batches,
-	       (unsigned long long)s->bbm_flushes);
+	       bench_op_names[op], pages, bench_modes[m].name, MILLI_ARG(med), MILLI_ARG(med_ns),
+	       MILLI_ARG(lo_ns), MILLI_ARG(hi_ns), r->nr, (unsigned long long)s->pte_writes,
+	       (unsigned long long)s->tlbi_page, (unsigned long long)s->tlbi_range,
+	       (unsigned long long)s->tlbi_all, (unsigned long long)s->barriers,
+	       (unsigned long long)s->batches, (unsigned long long)s->bbm_flushes);
 	return 0;
 }
 

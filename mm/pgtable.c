@@ -48,8 +48,8 @@ static struct tlb_batch *deferring_batch(void)
  *         back, so we invalidate va alone, now). Outside interrupts a non-deferring task's
  *         own batch is always empty (pause, leave and a backend switch drain it).
  */
-static void complete_earlier_change(struct tlb_batch *own, struct tlb_batch *now,
-				    unsigned long va, int level)
+static void complete_earlier_change(struct tlb_batch *own, struct tlb_batch *now, unsigned long va,
+				    int level)
 {
 	if (own) {
 		if (arch_has_break_before_make() && tlb_batch_contains(own, va)) {

@@ -24,14 +24,17 @@
  *  - All zeroes is an unlocked lock, so a lock inside a zeroed structure needs no init.
  */
 typedef struct {
-	u16 next;  /* the next ticket to hand out */
-	u16 owner; /* the ticket being served */
+	u16 next;	     /* the next ticket to hand out */
+	u16 owner;	     /* the ticket being served */
 	unsigned int holder; /* the holding CPU's id + 1, 0 when free: for diagnostics only */
 	const char *name;
 } spinlock_t;
 
-#define __SPIN_LOCK_UNLOCKED(n) { .next = 0, .owner = 0, .holder = 0, .name = (n) }
-#define DEFINE_SPINLOCK(x)	spinlock_t x = __SPIN_LOCK_UNLOCKED(#x)
+#define __SPIN_LOCK_UNLOCKED(n)                                 \
+	{                                                       \
+		.next = 0, .owner = 0, .holder = 0, .name = (n) \
+	}
+#define DEFINE_SPINLOCK(x) spinlock_t x = __SPIN_LOCK_UNLOCKED(#x)
 
 static inline void spin_lock_init(spinlock_t *l)
 {
@@ -60,16 +63,16 @@ static inline void spin_unlock(spinlock_t *l)
 	preempt_enable();
 }
 
-#define spin_lock_irqsave(l, flags)                                                          \
-	do {                                                                                 \
-		local_irq_save(flags);                                                       \
-		spin_lock(l);                                                                \
+#define spin_lock_irqsave(l, flags)    \
+	do {                           \
+		local_irq_save(flags); \
+		spin_lock(l);          \
 	} while (0)
 
-#define spin_unlock_irqrestore(l, flags)                                                     \
-	do {                                                                                 \
-		spin_unlock(l);                                                              \
-		local_irq_restore(flags);                                                    \
+#define spin_unlock_irqrestore(l, flags)  \
+	do {                              \
+		spin_unlock(l);           \
+		local_irq_restore(flags); \
 	} while (0)
 
 static inline bool spin_is_locked(const spinlock_t *l)

@@ -15,9 +15,9 @@ struct tlb_stats {
 	u64 bbm_flushes; /* flushes forced by break-before-make inside a batch */
 	u64 queued_make_flushes; /* pages invalidated before a make because another context's
 				    batch still owed their invalidation (docs/memory.md) */
-	u64 arch_enter;	 /* arch_enter_lazy_mmu_mode() calls */
-	u64 arch_leave;	 /* arch_leave_lazy_mmu_mode() calls */
-	u64 arch_flush;	 /* arch_flush_lazy_mmu_mode() calls */
+	u64 arch_enter;		 /* arch_enter_lazy_mmu_mode() calls */
+	u64 arch_leave;		 /* arch_leave_lazy_mmu_mode() calls */
+	u64 arch_flush;		 /* arch_flush_lazy_mmu_mode() calls */
 };
 
 /* Sum of every CPU's counters. */

@@ -51,13 +51,13 @@ static u64 invalidations(const struct tlb_stats *s)
 
 /* What the timer handler did and saw. */
 struct irq_make {
-	unsigned long va;	 /* the page it maps */
-	phys_addr_t pa;		 /* to this frame */
-	bool use_map_pages;	 /* through map_pages() instead of a bare pte_update() */
+	unsigned long va;   /* the page it maps */
+	phys_addr_t pa;	    /* to this frame */
+	bool use_map_pages; /* through map_pages() instead of a bare pte_update() */
 	bool ran, in_irq;
 	int err;
-	s64 read;		 /* what a read through va returned right after (-1: fault) */
-	bool task_still_queued;	 /* the task's batch still held va afterwards */
+	s64 read;		/* what a read through va returned right after (-1: fault) */
+	bool task_still_queued; /* the task's batch still held va afterwards */
 	struct tlb_stats before, after;
 };
 
@@ -71,7 +71,8 @@ static void make_from_irq(void *arg)
 	if (m->use_map_pages) {
 		m->err = map_pages(&init_mm, m->va, m->pa, 1, PAGE_KERNEL);
 	} else {
-		pte_update(&init_mm, m->va, pte_lookup(&init_mm, m->va), mk_pte(m->pa, PAGE_KERNEL));
+		pte_update(&init_mm, m->va, pte_lookup(&init_mm, m->va),
+			   mk_pte(m->pa, PAGE_KERNEL));
 		m->err = 0;
 	}
 	m->read = kunit_peek(m->va);
@@ -126,7 +127,8 @@ static void irq_make_over_queued_page(struct kunit *test, bool use_map_pages)
 		clear_then_interrupt(test, x, &m);
 
 		KUNIT_EXPECT_EQ(test, m.read, TAG_B);
-		KUNIT_EXPECT_EQ(test, m.after.queued_make_flushes - m.before.queued_make_flushes, 1);
+		KUNIT_EXPECT_EQ(test, m.after.queued_make_flushes - m.before.queued_make_flushes,
+				1);
 		/* One invalidation, of X alone: the task's batch was not drained for it. */
 		KUNIT_EXPECT_EQ(test, invalidations(&m.after) - invalidations(&m.before), 1);
 		KUNIT_EXPECT_EQ(test, m.after.tlbi_all, m.before.tlbi_all);
