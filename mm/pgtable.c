@@ -128,7 +128,7 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 			b->nonleaf = true;
 	}
 	if (arch_pte_needs_sync(pte))
-		b->sync_pending = true;
+		tlb_batch_need_sync(b);
 	if (!batch)
 		tlb_batch_flush(b);
 }
@@ -162,7 +162,7 @@ void pgtable_floor_end(void)
 	struct tlb_batch *b = &current->tlb_batch;
 
 	this_cpu()->pt_floor = false;
-	b->flush_all = true;
+	tlb_batch_need_flush_all(b);
 	tlb_batch_flush(b);
 }
 
@@ -177,7 +177,7 @@ static void free_table_after_flush(phys_addr_t pa)
 	if (unlikely(this_cpu()->pt_floor)) {
 		/* The floor invalidated nothing: this page waits for pgtable_floor_end(). */
 		batch = &current->tlb_batch;
-		batch->flush_all = true;
+		tlb_batch_need_flush_all(batch);
 	}
 	if (batch)
 		tlb_batch_free_table(batch, pa);
