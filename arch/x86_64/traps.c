@@ -1,5 +1,6 @@
 /* x86-64 trap handling: fixups, call_nofault recovery, the timer interrupt and crash reports. */
 #include <asm/apic.h>
+#include <asm/debugreg.h>
 #include <asm/nofault.h>
 #include <asm/processor.h>
 #include <asm/tlbflush.h>
@@ -199,6 +200,12 @@ static void handle_exception(struct x86_frame *f)
 
 void x86_handle_trap(struct x86_frame *f)
 {
+	/*
+	 * Single steps first: a #DB is no fault, and its rip (the *next* instruction) may be
+	 * one with an exception-table entry, which handle_exception() would "fix up".
+	 */
+	if (f->vector == X86_VEC_DB && x86_step_trap(f))
+		return;
 	if (f->vector < X86_NR_EXCEPTIONS) {
 		handle_exception(f);
 		return;
