@@ -4,6 +4,7 @@
 #include <asm/sysreg.h>
 #include <asm/traps.h>
 #include <kernel/cpu.h>
+#include <kernel/fault.h>
 #include <kernel/step.h>
 
 /*
@@ -94,32 +95,39 @@ static void set_breakpoint(unsigned int n, unsigned long addr)
  */
 static bool start_step_over(struct step_over *o, unsigned long pc)
 {
-	unsigned long target;
+	unsigned long target, branch_target = 0, branch_insns = 0, store_insns = 0;
 
-	o->nr_exits = 0;
-	for (unsigned int i = 1; i < EXCLUSIVE_WINDOW; i++) {
+	for (unsigned int i = 1; i < EXCLUSIVE_WINDOW && !store_insns; i++) {
 		unsigned long at = pc + 4 * i;
-		u32 insn = *(const u32 *)at;
+		u32 insn;
 
+		/* The window may run past the end of the text: read it as if it could fault. */
+		if (copy_from_kernel_nofault(&insn, (const void *)at, sizeof(insn)))
+			return false;
 		if (is_store_exclusive(insn)) {
-			o->exit[o->nr_exits] = at + 4;
-			o->insns[o->nr_exits] = i + 1;
-			o->nr_exits++;
-			break;
-		}
-		if (conditional_branch_target(at, insn, &target)) {
+			store_insns = i + 1;
+		} else if (conditional_branch_target(at, insn, &target)) {
 			/* Architecturally at least two breakpoints exist: one early exit fits. */
-			if (o->nr_exits == 1)
+			if (branch_insns)
 				return false;
-			o->exit[0] = target;
-			o->insns[0] = i + 1;
-			o->nr_exits = 1;
+			branch_target = target;
+			branch_insns = i + 1;
 		} else if (is_branch(insn)) {
 			return false;
 		}
 	}
-	if (o->nr_exits == 0 || !is_store_exclusive(*(const u32 *)(o->exit[o->nr_exits - 1] - 4)))
+	if (!store_insns)
 		return false;
+	o->nr_exits = 0;
+	if (branch_insns) {
+		/* An exit back into the sequence would resume stepping between ldxr and stxr. */
+		if (branch_target >= pc && branch_target < pc + 4 * store_insns)
+			return false;
+		o->exit[o->nr_exits] = branch_target;
+		o->insns[o->nr_exits++] = branch_insns;
+	}
+	o->exit[o->nr_exits] = pc + 4 * store_insns;
+	o->insns[o->nr_exits++] = store_insns;
 	for (unsigned int n = 0; n < o->nr_exits; n++)
 		set_breakpoint(n, o->exit[n]);
 	/* Breakpoints on, stepping off; the eret that follows synchronises both. */
