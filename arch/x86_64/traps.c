@@ -1,5 +1,6 @@
 /* x86-64 trap handling: fixups, call_nofault recovery, the timer interrupt and crash reports. */
 #include <asm/apic.h>
+#include <asm/debugreg.h>
 #include <asm/nofault.h>
 #include <asm/processor.h>
 #include <asm/shootdown.h>
@@ -204,6 +205,16 @@ void x86_handle_trap(struct x86_frame *f)
 	/* TLB shootdowns arrive as NMIs: handled here, with nothing else to do or report. */
 	if (f->vector == X86_VEC_NMI && x86_handle_shootdown_nmi())
 		return;
+	/*
+	 * #DB first: it is no fault, and its rip (the *next* instruction) may be one with an
+	 * exception-table entry, which handle_exception() would "fix up". Only step_run()'s
+	 * single steps are expected; any other #DB is reported.
+	 */
+	if (f->vector == X86_VEC_DB) {
+		if (x86_step_trap(f))
+			return;
+		report_and_panic(f, 0);
+	}
 	if (f->vector < X86_NR_EXCEPTIONS) {
 		handle_exception(f);
 		return;
