@@ -512,7 +512,7 @@ static void other_cpus_never_keep_the_old_permission(struct kunit *test)
  *     refuses a write.
  */
 #define STRESS_PAGES	 32 /* many per section: more remaps per x86 shootdown */
-#define STRESS_MAX_MS	 3000
+#define STRESS_MAX_MS	 2000
 #define STRESS_TARGET	 100000
 #define STRESS_POISON	 0xdead000000000000ULL
 #define STRESS_RETIRED	 64
