@@ -495,6 +495,86 @@ static void other_cpus_never_keep_the_old_permission(struct kunit *test)
 	free_frame(pa);
 }
 
+/* ------------------------------------------------------------------ parallel mapping */
+
+#define PAR_PAGES  8
+#define PAR_ROUNDS 4
+
+struct par {
+	unsigned long va[NR_CPUS];
+	unsigned int errors[NR_CPUS];
+	unsigned int rounds[NR_CPUS];
+};
+
+/* One CPU's share: map fresh frames, write and read through them, unmap, free; repeat. */
+static void par_worker(void *arg)
+{
+	struct par *p = arg;
+	unsigned int cpu = smp_processor_id();
+	unsigned long va = p->va[cpu];
+
+	for (unsigned int r = 0; r < PAR_ROUNDS; r++) {
+		phys_addr_t f[PAR_PAGES];
+		unsigned int bad = 0;
+
+		for (unsigned int i = 0; i < PAR_PAGES; i++) {
+			f[i] = alloc_frame();
+			if (!f[i] || map_pages(&init_mm, va + i * PAGE_SIZE, f[i], 1, PAGE_KERNEL))
+				bad++;
+		}
+		for (unsigned int i = 0; i < PAR_PAGES && !bad; i++) {
+			u64 tag = (u64)cpu << 40 | (u64)r << 16 | i, v = 0;
+
+			bad += copy_to_kernel_nofault((void *)(va + i * PAGE_SIZE), &tag, 8) != 0;
+			bad += copy_from_kernel_nofault(&v, (void *)(va + i * PAGE_SIZE), 8) != 0;
+			/* The write went to this CPU's own frame, through its own mapping. */
+			bad += v != tag || *(volatile u64 *)phys_to_virt(f[i]) != tag;
+		}
+		bad += unmap_pages(&init_mm, va, PAR_PAGES) != 0;
+		for (unsigned int i = 0; i < PAR_PAGES; i++) {
+			bad += kunit_peek(va + i * PAGE_SIZE) != -1;
+			if (f[i])
+				free_frame(f[i]);
+		}
+		p->errors[cpu] += bad;
+		p->rounds[cpu]++;
+	}
+}
+
+/*
+ * Every CPU at once (on_each_cpu: interrupt context, so every update completes at once, with
+ * its shootdown) maps, uses and unmaps its own range, sharing the upper-level tables and the
+ * frame allocator under their locks. Every access lands where it should, and afterwards
+ * every frame - the data frames and the leaf tables created and pruned - is back.
+ */
+static void cpus_map_and_unmap_disjoint_ranges_at_once(struct kunit *test)
+{
+	static struct par p;
+	unsigned long before;
+
+	need_smp(test);
+	memset(&p, 0, sizeof(p));
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (!cpu_online(cpu))
+			continue;
+		p.va[cpu] = vm_test_area(PAR_PAGES);
+		KUNIT_ASSERT_NE(test, p.va[cpu], 0);
+	}
+	before = frames_free();
+	KUNIT_ASSERT_EQ(test, on_each_cpu(par_worker, &p, true), 0);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (!cpu_online(cpu))
+			continue;
+		KUNIT_EXPECT_EQ(test, p.rounds[cpu], PAR_ROUNDS);
+		KUNIT_EXPECT_EQ(test, p.errors[cpu], 0);
+	}
+	KUNIT_EXPECT_EQ(test, frames_free(), before);
+	kunit_info(test,
+		   "%u CPUs x %u rounds of map/write/read/unmap of %u pages: frames %lu "
+		   "before, %lu after",
+		   num_online_cpus(), PAR_ROUNDS, PAR_PAGES, before, frames_free());
+}
+
 /* ------------------------------------------------------------------ stress */
 
 /*
@@ -827,6 +907,7 @@ static struct kunit_case smp_cases[] = {
 	KUNIT_CASE(shootdown_ipis_per_batch_and_per_page),
 	KUNIT_CASE(other_cpus_never_see_the_old_frame),
 	KUNIT_CASE(other_cpus_never_keep_the_old_permission),
+	KUNIT_CASE(cpus_map_and_unmap_disjoint_ranges_at_once),
 	KUNIT_CASE(remote_readers_never_see_old_frames_under_stress),
 	{}
 };
