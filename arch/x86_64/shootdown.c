@@ -54,11 +54,12 @@ static struct mailbox mailbox[NR_CPUS];
 static struct x86_shootdown_stats remote_stats[NR_CPUS];
 static u64 seq[NR_CPUS];
 
+#define SHOOTDOWN_TIMEOUT_MS 5000
+
 /* Test hooks (asm/shootdown.h). Written by tests while no shootdown is in flight. */
 bool x86_shootdown_skip_ipis;
 int x86_shootdown_deaf_cpu = -1;
-
-#define SHOOTDOWN_TIMEOUT_MS 5000
+unsigned int x86_shootdown_timeout_ms = SHOOTDOWN_TIMEOUT_MS;
 
 #define count_remote(field, n) \
 	__atomic_fetch_add(&remote_stats[smp_processor_id()].field, (n), __ATOMIC_RELAXED)
@@ -179,7 +180,7 @@ void x86_shootdown_begin(struct x86_shootdown *sd, const struct tlb_batch *b)
 
 void x86_shootdown_end(struct x86_shootdown *sd)
 {
-	if (sd->n && wait_acks(&sd->info, sd->targets, sd->n, SHOOTDOWN_TIMEOUT_MS))
+	if (sd->n && wait_acks(&sd->info, sd->targets, sd->n, READ_ONCE(x86_shootdown_timeout_ms)))
 		panic("x86_64: TLB shootdown never acknowledged (see above)");
 	arch_local_irq_restore(sd->flags);
 }

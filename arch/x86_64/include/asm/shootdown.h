@@ -49,10 +49,13 @@ void x86_shootdown_stats_cpu(unsigned int cpu, struct x86_shootdown_stats *s);
  * Test hooks, never set outside tests:
  *  - x86_shootdown_skip_ipis: batches flush locally only (the stale-TLB demonstration);
  *  - x86_shootdown_deaf_cpu: that CPU ignores shootdown NMIs;
+ *  - x86_shootdown_timeout_ms: how long the real path waits before its report and panic
+ *    (5000; the runner's self-test kernel shortens it);
  *  - x86_shootdown_test_unacked(): one shootdown of b that waits only timeout_ms, reports
  *    the CPUs that didn't answer (as the real path does before its panic) and returns how
  *    many; it then un-deafens them and waits for their answer, so nothing is left behind.
  */
 extern bool x86_shootdown_skip_ipis;
 extern int x86_shootdown_deaf_cpu;
+extern unsigned int x86_shootdown_timeout_ms;
 unsigned int x86_shootdown_test_unacked(const struct tlb_batch *b, unsigned int timeout_ms);
