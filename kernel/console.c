@@ -40,16 +40,16 @@
  * its input ends. A long silence is never taken as the end: a person may think for minutes.
  */
 
-#define CONSOLE_LINE	 80 /* longest command line */
-#define CONSOLE_HISTORY	 8  /* lines kept for the up arrow */
-#define CONSOLE_ARGS	 4
-#define SCRATCH_PAGES	 512UL /* map/protect/unmap N: N up to one leaf table */
-#define DEMO_FRAMES	 4
-#define CEILING_DEMO	 33UL /* Linux x86's tlb_single_page_flush_ceiling */
-#define STALE_ATTEMPTS	 5
-#define TRACE_BUF_SIZE	 4096
+#define CONSOLE_LINE	80 /* longest command line */
+#define CONSOLE_HISTORY 8  /* lines kept for the up arrow */
+#define CONSOLE_ARGS	4
+#define SCRATCH_PAGES	512UL /* map/protect/unmap N: N up to one leaf table */
+#define DEMO_FRAMES	4
+#define CEILING_DEMO	33UL /* Linux x86's tlb_single_page_flush_ceiling */
+#define STALE_ATTEMPTS	5
+#define TRACE_BUF_SIZE	4096
 
-#define CTRL(c) ((c) & 0x1f)
+#define CTRL(c) ((c)&0x1f)
 #define KEY_DEL 0x7f
 #define KEY_ESC 0x1b
 
@@ -132,9 +132,9 @@ static int read_line(char *buf)
 			} else if (c == 'B' && browse < history_count) {
 				browse++;
 				len = replace_line(buf, len,
-						   browse == history_count ?
-							   saved :
-							   history[browse % CONSOLE_HISTORY]);
+						   browse == history_count
+						       ? saved
+						       : history[browse % CONSOLE_HISTORY]);
 			}
 			continue;
 		}
@@ -411,9 +411,9 @@ static void demo_nested(void)
 	show_step(&base);
 
 	printk("  after the last disable(): a write through page 0..4 %s\n",
-	       kunit_can_write(m.va) || kunit_can_write(m.va + 4 * PAGE_SIZE) ?
-		       "WORKED (a missing flush!)" :
-		       "faults on every page (all five are read-only now)");
+	       kunit_can_write(m.va) || kunit_can_write(m.va + 4 * PAGE_SIZE)
+		   ? "WORKED (a missing flush!)"
+		   : "faults on every page (all five are read-only now)");
 	printk("Notice: only the outer enable()/disable() and pause()/resume() reach "
 	       "arch_enter/arch_leave; the inner disable() calls arch_flush; every flush "
 	       "empties the batch (queued=0), and the paused update was invalidated at once.\n");
@@ -474,10 +474,10 @@ out:
 }
 
 struct stale_run {
-	s64 cached; /* read before the change: caches the translation */
-	s64 during; /* read right after the change, before any flush */
-	s64 after;  /* read after the flush (floor: after arch_flush_tlb_all()) */
-	int query;  /* query_page() right after the change: what the tables say */
+	s64 cached;		 /* read before the change: caches the translation */
+	s64 during;		 /* read right after the change, before any flush */
+	s64 after;		 /* read after the flush (floor: after arch_flush_tlb_all()) */
+	int query;		 /* query_page() right after the change: what the tables say */
 	struct tlb_stats counts; /* of the change alone */
 	unsigned int attempt;
 };
@@ -546,8 +546,7 @@ static void print_stale(const struct stale_run *r, const char *change, const cha
 	printk("  query_page(va) -> %d (%s): the page table says nothing is mapped\n", r->query,
 	       errno_name(r->query));
 	printk("  read through va -> %s%s (attempt %u)\n", describe_read(r->during),
-	       r->during == (s64)tag_of(0) ? stale_note : "",
-	       r->attempt);
+	       r->during == (s64)tag_of(0) ? stale_note : "", r->attempt);
 	printk("  %s; read -> %s\n", flush, describe_read(r->after));
 }
 
@@ -727,8 +726,7 @@ static const struct demo {
 } demos[] = {
 	{ "nested", "the worked sequence (enable/enable/pause/resume/disable/disable), traced",
 	  demo_nested, NULL },
-	{ "paused", "updates between pause() and resume() take effect at once", demo_paused,
-	  NULL },
+	{ "paused", "updates between pause() and resume() take effect at once", demo_paused, NULL },
 	{ "stale", "a missing flush caught in the act, then the real path", demo_stale, NULL },
 	{ "irq", "an interrupt handler updating at once inside a section", demo_irq, NULL },
 	{ "ceiling", "per-page vs full flush as N grows", demo_ceiling, NULL },
@@ -786,8 +784,8 @@ static void cmd_trace(int argc, char **argv)
 		return;
 	}
 	printk("trace is %s: %s\n", trace_wanted ? "on" : "off",
-	       trace_wanted ? "every lazy MMU helper call is shown after each command" :
-			      "demos trace anyway");
+	       trace_wanted ? "every lazy MMU helper call is shown after each command"
+			    : "demos trace anyway");
 }
 
 static void cmd_stats(int argc, char **argv)
@@ -891,9 +889,10 @@ static void cmd_pages(int argc, char **argv)
 	if (!strcmp(what, "unmap"))
 		access = "";
 	else
-		access = pgprot_val(prot) == pgprot_val(PAGE_KERNEL) ? ", read-write" : ", read-only";
-	printk("%s_pages(scratch %#lx, %lu page%s%s) = %d (%s), backend %s\n", what, scratch_va,
-	       n, n == 1 ? "" : "s", access, err, errno_name(err),
+		access =
+		    pgprot_val(prot) == pgprot_val(PAGE_KERNEL) ? ", read-write" : ", read-only";
+	printk("%s_pages(scratch %#lx, %lu page%s%s) = %d (%s), backend %s\n", what, scratch_va, n,
+	       n == 1 ? "" : "s", access, err, errno_name(err),
 	       lazy_mmu_backend_name(lazy_mmu_get_backend()));
 	trace_show();
 	print_stats("    ", &d);
@@ -941,8 +940,7 @@ static const struct command {
 	{ "help", "", "this list", cmd_help },
 	{ "demo", "[NAME]", "list the demos, or run one", cmd_demo },
 	{ "trace", "on|off", "show every lazy MMU helper call after each command", cmd_trace },
-	{ "stats", "[reset]", "the flush-instruction counters (per CPU), or zero them",
-	  cmd_stats },
+	{ "stats", "[reset]", "the flush-instruction counters (per CPU), or zero them", cmd_stats },
 	{ "backend", "batched|eager", "how pte_update() completes updates", cmd_backend },
 	{ "map", "N", "map N pages of the scratch area, with that call's counters", cmd_pages },
 	{ "protect", "N", "flip N scratch pages read-only <-> read-write", cmd_pages },
