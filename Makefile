@@ -2,7 +2,7 @@
 #
 #   make setup               install what a fresh Debian 12 lacks (run as root)
 #   make [ARCH=x86_64|arm64] build build/<arch>/kernel.elf (+ lazymmu.iso / Image)
-#   make run   [ARCH=...]    boot the self-test suite in QEMU and show it
+#   make run   [ARCH=...]    boot the self-test suite, then the lazymmu> console (docs/console.md)
 #   make debug [ARCH=...]    boot halted with a gdb stub; gdb -x build/<arch>/gdbinit
 #   make test                host unit tests + both arches, every configuration
 #   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
@@ -126,14 +126,16 @@ $(HOST_BUILD)/unit_tests: $(HOST_OBJS)
 setup:
 	@bash scripts/setup
 
-RUN_CONFIG_x86_64 := x86_64-grub
+# PVH on x86-64: the console needs "console" on the kernel command line, and the GRUB ISO's
+# is fixed (make test boots the ISO too). `make run </dev/null` ends by itself.
+RUN_CONFIG_x86_64 := x86_64-pvh
 RUN_CONFIG_arm64 := arm64-max
 
 run: all
-	$(PYTHON) tests/run --config $(RUN_CONFIG_$(ARCH)) -v
+	$(PYTHON) tests/run --config $(RUN_CONFIG_$(ARCH)) --console
 
 debug: all
-	@bash scripts/debug $(ARCH) $(BUILD)
+	@bash scripts/debug $(ARCH) $(BUILD) console
 
 # Everything: host tests, both arches in every configuration, and the runner's own checks.
 test:
