@@ -416,7 +416,7 @@ static void demo_nested(void)
 		   : "faults on every page (all five are read-only now)");
 	printk("Notice: only the outer enable()/disable() and pause()/resume() reach "
 	       "arch_enter/arch_leave; the inner disable() calls arch_flush; every flush "
-	       "empties the batch (queued=0), and the paused update was invalidated at once.\n");
+	       "empties the batch (queued back to 0), and the paused update was invalidated at once.\n");
 	unmap_pages(&init_mm, m.va, 5);
 out:
 	demo_mem_put(&m);
