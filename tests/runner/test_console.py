@@ -3,7 +3,7 @@
 backspace, Ctrl-U, Ctrl-C, the up arrow, help), and each demo's output is checked for the
 trace lines and counter values its code must produce. Also checked: `exit`, Ctrl-D and the
 end of a non-terminal input (`make run </dev/null`) each end QEMU with status 0 within a
-few seconds.
+few seconds, and `make debug` still stops at kmain under gdb and then reaches the prompt.
 
 Needs both kernels built (make ARCH=x86_64; make ARCH=arm64). `tests/run --all` (make test)
 runs this module as its own step and counts every case; `unittest discover` leaves it out
@@ -14,6 +14,8 @@ Run alone: python3 -m unittest -v test_console   (from tests/runner)
 import os
 import re
 import select
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -35,7 +37,7 @@ CTRL_C, CTRL_D, CTRL_U = b"\x03", b"\x04", b"\x15"
 
 
 def load_tests(loader, tests, pattern):
-    """Boots QEMU six times: only when asked by name (tests/run --all, or -m unittest
+    """Boots QEMU eight times: only when asked by name (tests/run --all, or -m unittest
     test_console), not by `unittest discover`, whose pattern argument is set."""
     if pattern is not None:
         return unittest.TestSuite()
@@ -352,6 +354,37 @@ class ConsoleChecks:
         self.assertLess(time.monotonic() - prompt_at, EXIT_SECONDS)
         self.assertEqual(proc.returncode, 0)
         self.assertIn("lazymmu> ^D\nlazymmu: exit 0", render(out))
+
+
+    def test_make_debug_stops_at_kmain_then_reaches_the_prompt(self):
+        """make debug: gdb stops at kmain; after it lets go, the suite runs to the prompt."""
+        arch = self.CONFIG.split("-")[0]
+        gdb = shutil.which("gdb-multiarch") or shutil.which("gdb")
+        self.assertIsNotNone(gdb, "no gdb: make setup installs gdb-multiarch")
+        with socket.socket() as sock:  # a free port: other boots may hold 1234
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        master, slave = os.openpty()
+        proc = subprocess.Popen(["make", "-s", "debug", f"ARCH={arch}"], stdin=slave,
+                                stdout=slave, stderr=slave, cwd=ROOT, start_new_session=True,
+                                env=dict(os.environ, GDB_PORT=str(port)))
+        os.close(slave)
+        s = Session.__new__(Session)  # the reading half of a Session, on make debug's pty
+        s.master, s.proc, s.buf = master, proc, b""
+        try:
+            end = time.monotonic() + BOOT_SECONDS
+            while b"QEMU halted" not in s.buf and time.monotonic() < end:
+                s.read_some(0.2)
+            self.assertIn(b"QEMU halted", s.buf)
+            g = subprocess.run([gdb, "-batch", "-nx", "-x", f"build/{arch}/gdbinit",
+                                "-ex", "continue", "-ex", "info symbol $pc", "-ex", "detach"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=60)
+            self.assertIn("kmain in section .text", g.stdout, g.stdout + g.stderr)
+            s.wait_for_prompts(1, BOOT_SECONDS)
+            s.finish(b"exit\r")
+            self.assertIn("lazymmu: exit 0", render(s.buf))
+        finally:
+            s.close()
 
 
 class ConsoleX86(ConsoleChecks, unittest.TestCase):
