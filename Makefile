@@ -7,6 +7,7 @@
 #   make test                host unit tests + both arches, every configuration
 #   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
 #   make lint                cppcheck + clang-format check
+#   make compile_commands.json  for clangd/editors, from the real commands of both arches
 
 ARCH ?= x86_64
 ifeq ($(filter $(ARCH),x86_64 arm64),)
@@ -71,7 +72,8 @@ else
 IMAGES := $(KERNEL) $(BUILD)/Image
 endif
 
-.PHONY: all setup run debug test test-host test-runner bench lint format clean help
+.PHONY: all setup run debug test test-host test-runner bench lint format clean help \
+	compile_commands.json
 all: $(IMAGES)
 
 $(BUILD)/obj/%.c.o: %.c
@@ -154,6 +156,10 @@ bench:
 lint:
 	@bash scripts/lint
 
+# Always regenerated (phony): it must follow the Makefile's flags, not file dates.
+compile_commands.json:
+	$(PYTHON) scripts/compile_commands.py >$@.tmp && mv $@.tmp $@
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -161,4 +167,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,9p' Makefile
+	@sed -n '3,10p' Makefile
