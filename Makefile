@@ -6,6 +6,7 @@
 #   make debug [ARCH=...]    boot halted with a gdb stub; gdb -x build/<arch>/gdbinit
 #   make test                host unit tests + both arches, every configuration
 #   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
+#   make platform            full flush vs page-by-page crossover -> docs/platform.md
 #   make lint                cppcheck + clang-format check
 #   make compile_commands.json  for clangd/editors, from the real commands of both arches
 
@@ -72,7 +73,7 @@ else
 IMAGES := $(KERNEL) $(BUILD)/Image
 endif
 
-.PHONY: all setup run debug test test-host test-runner bench lint format clean help \
+.PHONY: all setup run debug test test-host test-runner bench platform lint format clean help \
 	compile_commands.json
 all: $(IMAGES)
 
@@ -153,6 +154,11 @@ bench:
 	$(MAKE) ARCH=arm64
 	$(PYTHON) tests/bench
 
+platform:
+	$(MAKE) ARCH=x86_64
+	$(MAKE) ARCH=arm64
+	$(PYTHON) tests/platform
+
 lint:
 	@bash scripts/lint
 
@@ -167,4 +173,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,10p' Makefile
+	@sed -n '3,11p' Makefile
