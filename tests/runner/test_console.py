@@ -215,7 +215,7 @@ class ConsoleChecks:
         self.assertEqual(ints(text, "arch_flush")[-1], 1)
         self.assertEqual(ints(text, "arch_enter")[-1], 2)
         self.assertEqual(ints(text, "arch_leave")[-1], 2)
-        self.assertIn("faults on every page", text)
+        self.assertIn("each of pages 0..4 faults (all five are read-only now)", text)
         self.assertIn("\nNotice: ", text)
 
     def test_demo_paused(self):
