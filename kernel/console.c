@@ -488,8 +488,9 @@ struct stale_run {
 
 /*
  * Clears the entry of va (mapped to frame A) and reads through it before and after the
- * flush. real = false: with the floor backend (entry stores only, the invalidation skipped
- * on purpose), repaired afterwards by a full flush; real = true: inside a lazy MMU section,
+ * flush. real = false: inside the benchmark's floor (pgtable_floor_begin(): entry stores
+ * only, the invalidation skipped on purpose), repaired by pgtable_floor_end()'s full flush;
+ * real = true: inside a lazy MMU section,
  * which disable() completes. Interrupts stay off from the first read to the last, so no
  * tick evicts the translation from QEMU's software TLB; an unrelated access may still
  * collide with it, so like tests/kernel/lazy_conformance.c's stale_translations_are_real
@@ -518,17 +519,16 @@ static int stale_try(struct demo_mem *m, bool real, struct stale_run *r)
 			r->during = kunit_peek(m->va);
 			r->query = query_page(&init_mm, m->va, &pa, &prot);
 			lazy_mmu_mode_disable();
+			tlb_stats_read(&after);
 		} else {
-			/* The floor: the same entry store with no invalidation at all. */
-			lazy_mmu_set_backend(LAZY_MMU_FLOOR);
+			/* The benchmark's floor (<mm/mm.h>): the same store, no invalidation. */
+			pgtable_floor_begin();
 			pte_update(&init_mm, m->va, ptep, __pte(0));
-			lazy_mmu_set_backend(LAZY_MMU_BATCHED);
 			r->during = kunit_peek(m->va);
 			r->query = query_page(&init_mm, m->va, &pa, &prot);
+			tlb_stats_read(&after);
+			pgtable_floor_end(); /* the repair: one full flush, outside the counts */
 		}
-		tlb_stats_read(&after);
-		if (!real)
-			arch_flush_tlb_all(); /* the repair the floor skipped: the TLB agrees again */
 		r->after = kunit_peek(m->va);
 		local_irq_restore(flags);
 		stats_sub(&r->counts, &after, &before);
@@ -563,12 +563,12 @@ static void demo_stale(void)
 	       "it, then do the same on the real path.\n");
 	if (demo_mem_get(&m, 1))
 		goto out;
-	printk(" The bug (the floor backend: entry store only, no invalidation):\n");
+	printk(" The bug (the benchmark's floor: the entry store only, no invalidation):\n");
 	if (stale_try(&m, false, &r))
 		goto out;
-	print_stale(&r, "pte_update(va -> empty) with the floor backend",
+	print_stale(&r, "pgtable_floor_begin(); pte_update(va -> empty)",
 		    "  <- STALE: the TLB still holds the old entry, and nothing will flush it",
-		    "arch_flush_tlb_all() (the repair, outside the demo's bug)");
+		    "pgtable_floor_end() (the repair: one full flush, not counted above)");
 	printk(" The real path (batched, inside a lazy MMU section):\n");
 	if (stale_try(&m, true, &r))
 		goto out;
