@@ -575,6 +575,9 @@ static void demo_stale(void)
 	print_stale(&r, "lazy_mmu_mode_enable(); pte_update(va -> empty); lazy_mmu_mode_disable()",
 		    "  <- stale, and allowed: this read was inside the section, before disable()",
 		    "after disable() (its flush: the counters above)");
+	/* Only the entry was cleared: map and unmap to give its table back. */
+	map_pages(&init_mm, m.va, m.frame[0], 1, PAGE_KERNEL);
+	unmap_pages(&init_mm, m.va, 1);
 	printk("Notice: the page tables said 'unmapped' both times, but the CPU kept using its "
 	       "cached translation until an invalidation; inside a section that is allowed "
 	       "until disable(), and after disable() the read faults every time.\n");
@@ -746,7 +749,8 @@ static const struct demo {
 
 static void cmd_help(int argc, char **argv);
 
-/* The backend the user chose with `backend`; demos run batched and restore it. */
+/* The backend the user chose with `backend`; demos run batched and restore it. Console
+ * task only. */
 static enum lazy_mmu_backend backend_wanted = LAZY_MMU_BATCHED;
 
 static void cmd_demo(int argc, char **argv)

@@ -319,6 +319,13 @@ class ConsoleChecks:
         with open(os.path.join(ROOT, f"build/logs/{self.CONFIG}-console.log")) as log:
             self.assertIn(f"# exit status: {self.ARCH_QEMU_STATUS} ", log.read())
 
+    def test_nothing_the_console_prints_looks_like_ktap(self):
+        import ktap  # tests/runner: the runner's own parser decides
+        console = self.screen[self.screen.index("console: the suite is done"):]
+        console = console[:console.index("lazymmu: exit 0")]
+        for line in console.splitlines():
+            self.assertEqual(ktap.classify(line).kind, ktap.OTHER, line)
+
     def test_ctrl_d_powers_off(self):
         s = Session(self.CONFIG)
         try:
