@@ -32,6 +32,7 @@ COMMAND_SECONDS = 30.0  # for one command's output
 FILTER = "printf"
 
 UP = b"\x1b[A"
+DOWN = b"\x1b[B"
 DEL = b"\x7f"
 CTRL_C, CTRL_D, CTRL_U = b"\x03", b"\x04", b"\x15"
 
@@ -153,6 +154,8 @@ class ConsoleChecks:
                          "fork", "nosuch"):
                 cls.out["demo " + name] = s.type(b"demo " + name.encode() + b"\r")
             cls.out["up"] = s.type(UP + UP + b"\r")  # the line before 'demo nosuch'
+            cls.out["down"] = s.type(UP + UP + DOWN + b"\r")  # back to the newest
+            cls.out["down_restores"] = s.type(b"dem" + UP + DOWN + b"o\r")  # the typed line
             for cmd in ("stats reset", "stats", "map 8", "protect 8", "protect 8",
                         "unmap 8", "unmap 8", "map 0", "backend eager", "map 4",
                         "trace on", "protect 4", "trace off", "backend batched", "unmap 4",
@@ -195,6 +198,13 @@ class ConsoleChecks:
         text = self.out["up"]
         self.assertTrue(text.startswith("lazymmu> demo fork\n"), text[:200])
         self.assertIn("demo fork: not available in this build", text)
+
+    def test_down_arrow_walks_back(self):
+        self.assertTrue(self.out["down"].startswith("lazymmu> demo fork\n"),
+                        self.out["down"][:200])
+        text = self.out["down_restores"]
+        self.assertTrue(text.startswith("lazymmu> demo\n"), text[:200])
+        self.assertIn("demos (demo NAME runs one):", text)
 
     # --- the demos -----------------------------------------------------------------------
 
