@@ -480,7 +480,7 @@ out:
 struct stale_run {
 	s64 cached;		 /* read before the change: caches the translation */
 	s64 during;		 /* read right after the change, before any flush */
-	s64 after;		 /* read after the flush (floor: after arch_flush_tlb_all()) */
+	s64 after;		 /* read after the flush (the bug: after the repair's full flush) */
 	int query;		 /* query_page() right after the change: what the tables say */
 	struct tlb_stats counts; /* of the change alone */
 	unsigned int attempt;
@@ -488,9 +488,9 @@ struct stale_run {
 
 /*
  * Clears the entry of va (mapped to frame A) and reads through it before and after the
- * flush. real = false: inside the benchmark's floor (pgtable_floor_begin(): entry stores
- * only, the invalidation skipped on purpose), repaired by pgtable_floor_end()'s full flush;
- * real = true: inside a lazy MMU section,
+ * flush. real = false: the bug itself - the entry store, with the invalidation forgotten (a
+ * bare WRITE_ONCE: no pte_update(), so nothing is queued or counted) - repaired by one
+ * full flush afterwards; real = true: pte_update() inside a lazy MMU section,
  * which disable() completes. Interrupts stay off from the first read to the last, so no
  * tick evicts the translation from QEMU's software TLB; an unrelated access may still
  * collide with it, so like tests/kernel/lazy_conformance.c's stale_translations_are_real
@@ -521,13 +521,12 @@ static int stale_try(struct demo_mem *m, bool real, struct stale_run *r)
 			lazy_mmu_mode_disable();
 			tlb_stats_read(&after);
 		} else {
-			/* The benchmark's floor (<mm/mm.h>): the same store, no invalidation. */
-			pgtable_floor_begin();
-			pte_update(&init_mm, m->va, ptep, __pte(0));
+			/* The bug: the entry store alone, its invalidation forgotten. */
+			WRITE_ONCE(*ptep, __pte(0));
 			r->during = kunit_peek(m->va);
 			r->query = query_page(&init_mm, m->va, &pa, &prot);
 			tlb_stats_read(&after);
-			pgtable_floor_end(); /* the repair: one full flush, outside the counts */
+			arch_flush_tlb_all(); /* the repair: one full flush, outside the counts */
 		}
 		r->after = kunit_peek(m->va);
 		local_irq_restore(flags);
@@ -563,12 +562,12 @@ static void demo_stale(void)
 	       "it, then do the same on the real path.\n");
 	if (demo_mem_get(&m, 1))
 		goto out;
-	printk(" The bug (the benchmark's floor: the entry store only, no invalidation):\n");
+	printk(" The bug (the entry store only, its invalidation forgotten):\n");
 	if (stale_try(&m, false, &r))
 		goto out;
-	print_stale(&r, "pgtable_floor_begin(); pte_update(va -> empty)",
+	print_stale(&r, "WRITE_ONCE(*ptep, empty) - no pte_update(), no invalidation",
 		    "  <- STALE: the TLB still holds the old entry, and nothing will flush it",
-		    "pgtable_floor_end() (the repair: one full flush, not counted above)");
+		    "arch_flush_tlb_all() (the repair: one full flush, not counted above)");
 	printk(" The real path (batched, inside a lazy MMU section):\n");
 	if (stale_try(&m, true, &r))
 		goto out;

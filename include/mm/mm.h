@@ -74,7 +74,7 @@ pte_t *pte_lookup(struct mm_struct *mm, unsigned long va);
 void pte_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte);
 
 /*
- * The benchmark's floor (kernel/bench.c, and the console's stale demo): between
+ * The benchmark's floor (kernel/bench.c only): between
  * pgtable_floor_begin() and pgtable_floor_end(), on this CPU with interrupts off, entry
  * writes are bare stores with no invalidation and no barrier - what no batching can go
  * below. It can't break the mmu_gather rule: a table page unlinked meanwhile is freed by

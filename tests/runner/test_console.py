@@ -239,8 +239,8 @@ class ConsoleChecks:
         text = self.out["demo stale"]
         bug, real = text.split("The real path")
         self.assertIn("STALE: the TLB still holds the old entry", bug)
-        self.assertIn("pte_writes=1 tlbi_page=0 tlbi_range=0 tlbi_all=0", bug)
-        self.assertIn("pgtable_floor_begin()", bug)
+        self.assertIn("pte_writes=0 tlbi_page=0 tlbi_range=0 tlbi_all=0", bug)
+        self.assertIn("WRITE_ONCE(*ptep, empty)", bug)
         self.assertRegex(real, r"lazy_mmu: enable\(\) +-> arch_enter")
         self.assertEqual(sum(ints(real, "tlbi_page") + ints(real, "tlbi_range")), 1)
         self.assertIn("after disable() (its flush: the counters above); read -> a FAULT", real)
