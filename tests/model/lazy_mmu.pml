@@ -13,7 +13,10 @@
  *   RACY_COUNTER      our switch rule (by the count both ways) over the same non-atomic
  *                     helpers: spin must find a flush of a mode nobody entered.
  * -DCHECK_TABLE (with IRQ_MASKED) instead runs every helper once from every state of the
- * bounded counts and checks it against tests/model/lazy_mmu_table.h, row by row.
+ * bounded counts and checks it against tests/model/lazy_mmu_table.h, row by row. And one
+ * -DMUTANT_... on top of IRQ_MASKED breaks ours on purpose, to show that the invariant it
+ * targets is checked: MUTANT_NO_SWITCH_RULE, MUTANT_SWITCH_NO_FLUSH,
+ * MUTANT_NESTED_DISABLE_NO_FLUSH (see docs/model.md).
  *
  * What is modelled, per step spin may interleave at:
  *  - NT tasks, each running an endless random mix of enable/disable/pause/resume (misuse
@@ -28,7 +31,7 @@
  *
  * The counts are bounded by MAXC instead of 255: the refusal logic is the same, and every
  * row of the table is reachable. Failures show as "assertion violated" with one of the
- * names below (a hidden flag each, set and tested in one indivisible step).
+ * names below (a flag each, set and tested in one indivisible step).
  */
 #include "lazy_mmu_table.h"
 
@@ -75,6 +78,7 @@ byte entered_twice, left_not_entered, flushed_not_entered, drained_foreign_updat
 byte update_pending_after_disable, irq_helper_not_noop, irq_update_deferred;
 byte update_outside_arch_mode, table_mismatch, table_rows_not_one;
 byte mode_not_task_state, batch_holds_foreign_update, count_wrapped; /* the monitor's */
+byte switched_mid_transition, irq_mid_transition; /* ours only: what makes them safe */
 
 /* The table's inputs while one helper call is checked (inside one d_step). */
 byte lmt_e, lmt_p, lmt_rows, lmt_warn, lmt_i;
@@ -140,6 +144,11 @@ inline call_hook(h)
 
 inline switch_to_another()
 {
+#if defined(IRQ_MASKED) || defined(PREEMPT_DISABLED)
+	/* Ours, by construction: never between a helper's count update and its hook. */
+	switched_mid_transition = mid[cur];
+	assert(!switched_mid_transition);
+#endif
 	select(lmt_i : 0 .. NT - 1);
 	if
 	:: lmt_i == cur -> lmt_i = (lmt_i + 1) % NT
@@ -398,6 +407,11 @@ end:
 		in_irq = 1;
 		irqs_on = 0;
 		printf("  interrupt in task %d\n", cur);
+#ifdef IRQ_MASKED
+		/* mm/lazy_mmu.c's claim: no interrupt sees a half-done transition */
+		irq_mid_transition = mid[cur];
+		assert(!irq_mid_transition);
+#endif
 		d_step {
 			/* a handler's helper calls must change nothing: no count, no hook */
 			e0 = en[cur]; p0 = pa[cur]; a0 = arch_on; b0 = batch;
