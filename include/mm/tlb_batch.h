@@ -24,7 +24,42 @@ struct tlb_batch {
 	bool sync_pending;	/* a new valid entry waits for its publishing barrier (arm64) */
 	phys_addr_t freed[TLB_BATCH_FREED]; /* table pages to free after the flush */
 	unsigned int nr_freed;
+	/*
+	 * Set by everything that queues work here (tlb_batch_add(), tlb_batch_free_table(),
+	 * tlb_batch_need_sync(), tlb_batch_need_flush_all()), cleared by tlb_batch_init(): so
+	 * clear means empty, in one byte - the lazy MMU fast path's test. (A batch built
+	 * by hand in a test may leave it clear; tlb_batch_flush() does not rely on it.)
+	 */
+	bool queued;
+	/* Counted in tlb_batches_pending until its flush (tlb_batch_note_pending()). */
+	bool counted;
 };
+
+/*
+ * How many batches, on every CPU, hold invalidations that a task deferred and no flush has
+ * issued yet. A task's batch outlives the page-table lock it queued under, so a context
+ * about to make a page valid (mm/pgtable.c, complete_earlier_change()) can't see another
+ * CPU's batch - only whether one might owe an invalidation. Incremented under the
+ * page-table lock (whose release publishes it to the next holder), decremented once the
+ * flush is complete on every CPU. Linux keeps the same kind of count per mm
+ * (mm->tlb_flush_pending); with one address space, ours is global.
+ */
+extern long tlb_batches_pending;
+
+/* A deferring batch got its first invalidation: count it until its flush. */
+static inline void tlb_batch_note_pending(struct tlb_batch *b)
+{
+	if (!b->counted) {
+		b->counted = true;
+		__atomic_fetch_add(&tlb_batches_pending, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* True if a batch other than mine may owe an invalidation of some page. */
+static inline bool tlb_batch_owed_elsewhere(const struct tlb_batch *mine)
+{
+	return __atomic_load_n(&tlb_batches_pending, __ATOMIC_RELAXED) > (mine->counted ? 1 : 0);
+}
 
 /* Empties b (a batch on the stack starts here). */
 void tlb_batch_init(struct tlb_batch *b);
@@ -32,7 +67,23 @@ void tlb_batch_init(struct tlb_batch *b);
 void tlb_batch_add(struct tlb_batch *b, unsigned long va);
 /* True if the page at va awaits invalidation in b. */
 bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va);
+/* True if any page of [va, va + pages * PAGE_SIZE) awaits invalidation in b. */
+bool tlb_batch_overlaps(const struct tlb_batch *b, unsigned long va, unsigned long pages);
 bool tlb_batch_empty(const struct tlb_batch *b);
+
+/* New valid entries await their publishing barrier (arm64). */
+static inline void tlb_batch_need_sync(struct tlb_batch *b)
+{
+	b->sync_pending = true;
+	b->queued = true;
+}
+
+/* Nothing precise is known any more: the flush drops everything. */
+static inline void tlb_batch_need_flush_all(struct tlb_batch *b)
+{
+	b->flush_all = true;
+	b->queued = true;
+}
 /* Queues a page-table page to be freed after the flush (flushes now if the list is full). */
 void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa);
 /* Issues everything b holds (arch_tlb_flush_batch), frees queued tables, empties b. */
