@@ -79,6 +79,7 @@ byte update_pending_after_disable, irq_helper_not_noop, irq_update_deferred;
 byte update_outside_arch_mode, table_mismatch, table_rows_not_one;
 byte mode_not_task_state, batch_holds_foreign_update, count_wrapped; /* the monitor's */
 byte switched_mid_transition, irq_mid_transition; /* ours only: what makes them safe */
+byte fast_path_lost_update;
 
 /* The table's inputs while one helper call is checked (inside one d_step). */
 byte lmt_e, lmt_p, lmt_rows, lmt_warn, lmt_i;
@@ -290,12 +291,9 @@ inline lm_decide(o, h)
 	fi;                                                                                   \
 	lmt_i++;
 
-/* One helper's decision, checked against the table. */
-inline lm_decide_checked(o, h)
+/* The call o made from counts lmt_e, lmt_p must have done what its one row says. */
+inline lmt_check(o, h)
 {
-	lmt_e = en[cur];
-	lmt_p = pa[cur];
-	lm_decide(o, h);
 	lmt_rows = 0;
 	lmt_i = 0;
 #ifndef MUTANT_NESTED_DISABLE_NO_FLUSH /* (that mutant disagrees with the table) */
@@ -306,6 +304,15 @@ inline lm_decide_checked(o, h)
 	table_rows_not_one = (lmt_rows != 1);
 	assert(!table_rows_not_one);
 	lmt_e = 0; lmt_p = 0; lmt_rows = 0; lmt_warn = 0; lmt_i = 0
+}
+
+/* One helper's decision (the out-of-line code), checked against the table. */
+inline lm_decide_checked(o, h)
+{
+	lmt_e = en[cur];
+	lmt_p = pa[cur];
+	lm_decide(o, h);
+	lmt_check(o, h)
 }
 
 /*
@@ -362,19 +369,95 @@ inline task_call(o, h, flags)
 	}
 }
 
+/*
+ * The inline fast paths of <mm/lazy_mmu.h> (ours only): a nested enable() and a nested
+ * disable() with nothing queued in the task's batch change one count with a plain load and
+ * store - no masking, no preempt_disable() - and call no hook. The load and the store are
+ * separate steps, so an interrupt and a switch may come between them; the store writes
+ * what the load read, plus or minus one, as the C code does, and asserts that nothing
+ * changed the counts in between. Anything else falls through to the out-of-line helper.
+ * (In a task lazy_mmu_slow is 0 unless tracing, which changes nothing the model sees.)
+ */
+#if defined(IRQ_MASKED) || defined(PREEMPT_DISABLED)
+#define FAST_PATHS
+#endif
+
+inline fast_store(o, h, fast, we, wp)
+{
+	d_step {
+		fast_path_lost_update = (en[cur] != we || pa[cur] != wp);
+		assert(!fast_path_lost_update);
+		lmt_e = we;
+		lmt_p = wp;
+		lmt_warn = 0;
+		if
+		:: o == OP_ENABLE -> en[cur] = we + 1; h = H_NO_HOOK
+		/* the generic flush, counted, with nothing to drain: the hook is not called */
+		:: else -> en[cur] = we - 1; h = H_FLUSH
+		fi;
+		say_call(o, H_NO_HOOK);
+		printf("task %d:   (the inline fast path: one store, no hook call)\n", cur);
+		lmt_check(o, h);
+		h = H_NO_HOOK; fast = 0; we = 0; wp = 0
+	}
+}
+
+inline task_enable(h, flags, fast, we, wp)
+{
+#ifdef FAST_PATHS
+	d_step {
+		we = en[cur];
+		wp = pa[cur];
+		fast = (wp == 0 && we >= 1 && we < MAXC) /* 1 <= state word < 255 */
+	};
+	if
+	:: fast -> fast_store(OP_ENABLE, h, fast, we, wp)
+	:: else -> d_step { we = 0; wp = 0 }; task_call(OP_ENABLE, h, flags)
+	fi
+#else
+	task_call(OP_ENABLE, h, flags)
+#endif
+}
+
+inline task_disable(h, flags, fast, we, wp)
+{
+#ifdef FAST_PATHS
+	d_step {
+		we = en[cur];
+		wp = pa[cur];
+#ifndef MUTANT_FAST_DISABLE_IGNORES_BATCH
+		fast = (wp == 0 && we >= 2 && (batch & BIT(cur)) == 0) /* !tlb_batch.queued */
+#else
+		fast = (wp == 0 && we >= 2)
+#endif
+	};
+	if
+	:: fast ->
+		fast_store(OP_DISABLE, h, fast, we, wp);
+		d_step {
+			update_pending_after_disable = ((batch & BIT(cur)) != 0);
+			assert(!update_pending_after_disable)
+		}
+	:: else -> d_step { we = 0; wp = 0 }; task_call(OP_DISABLE, h, flags)
+	fi
+#else
+	task_call(OP_DISABLE, h, flags)
+#endif
+}
+
 #ifndef CHECK_TABLE
 
 /* --- the tasks --- */
 
 active [NT] proctype task() provided (cur == _pid && !in_irq)
 {
-	byte h;
-	bit flags;
+	byte h, we, wp; /* we, wp: what a fast path loaded */
+	bit flags, fast;
 
 end:
 	do
-	:: task_call(OP_ENABLE, h, flags)
-	:: task_call(OP_DISABLE, h, flags)
+	:: task_enable(h, flags, fast, we, wp)
+	:: task_disable(h, flags, fast, we, wp)
 	:: task_call(OP_PAUSE, h, flags)
 	:: task_call(OP_RESUME, h, flags)
 	:: d_step { /* pte_update(): pgtable.c defers iff is_lazy_mmu_mode_active() */
