@@ -141,7 +141,7 @@ inline call_hook(h)
 	fi
 }
 
-/* --- the switch rule (kernel/sched.c), with interrupts masked: one step --- */
+/* --- the switch rule (design 10), with interrupts masked: one step --- */
 
 inline switch_to_another()
 {
