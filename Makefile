@@ -5,6 +5,7 @@
 #   make run   [ARCH=...]    boot the self-test suite, then the lazymmu> console (docs/console.md)
 #   make debug [ARCH=...]    boot halted with a gdb stub; gdb -x build/<arch>/gdbinit
 #   make test                host unit tests + both arches, every configuration
+#   make test-model          the spin model of the lazy MMU state machine (tests/model)
 #   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
 #   make platform            full flush vs page-by-page crossover -> docs/platform.md
 #   make lint                cppcheck + clang-format check
@@ -73,8 +74,8 @@ else
 IMAGES := $(KERNEL) $(BUILD)/Image
 endif
 
-.PHONY: all setup run debug test test-host test-runner bench platform lint format clean help \
-	compile_commands.json
+.PHONY: all setup run debug test test-host test-runner test-model bench platform lint \
+	format clean help compile_commands.json
 all: $(IMAGES)
 
 $(BUILD)/obj/%.c.o: %.c
@@ -140,7 +141,9 @@ run: all
 debug: all
 	@bash scripts/debug $(ARCH) $(BUILD) console
 
-# Everything: host tests, both arches in every configuration, and the runner's own checks.
+# Everything: host tests, the spin model, both arches in every configuration, and the
+# runner's own checks. The model runs once, inside tests/run --all (its 'model'
+# configuration), so its variants count in the final "N passed, N failed" line.
 test:
 	$(MAKE) ARCH=x86_64
 	$(MAKE) ARCH=arm64
@@ -148,6 +151,10 @@ test:
 	$(MAKE) ARCH=arm64 SELFTEST=1
 	$(MAKE) $(HOST_BUILD)/unit_tests
 	$(PYTHON) tests/run --all
+
+# The model alone, with a PASS/FAIL line per variant and the racy variants' counterexamples.
+test-model:
+	$(PYTHON) tests/model/check
 
 bench:
 	$(MAKE) ARCH=x86_64
@@ -173,4 +180,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,11p' Makefile
+	@sed -n '3,12p' Makefile

@@ -21,7 +21,7 @@ from ktap import ISA_DEBUG_EXIT, PROCESS, SEMIHOSTING
 @dataclass(frozen=True)
 class Config:
     name: str
-    arch: str  # "host", "x86_64" or "arm64": selects the build directory
+    arch: str  # "host", "model", "x86_64" or "arm64": selects the build directory
     style: str  # how the exit code reaches us (ktap.ISA_DEBUG_EXIT, ...)
     image: str  # the artifact, relative to the arch's build directory
     cpu: str = ""  # QEMU -cpu
@@ -32,18 +32,24 @@ class Config:
         return f"build/{self.arch}" + ("-selftest" if selftest else "")
 
     def artifact(self, selftest: bool = False) -> str:
+        if self.arch == "model":  # a script in the tree: nothing to build
+            return self.image
         return f"{self.build_dir(selftest)}/{self.image}"
 
     def make_hint(self, selftest: bool = False) -> str:
         """The command that builds the artifact."""
         if self.arch == "host":
             return f"make {self.artifact()}"
+        if self.arch == "model":
+            return "git checkout tests/model/check"
         return f"make ARCH={self.arch}" + (" SELFTEST=1" if selftest else "")
 
 
 # In the order they run by default.
 CONFIGS = [
     Config("host", "host", PROCESS, "unit_tests"),
+    # The spin model (tests/model): each variant of the state machine is one test.
+    Config("model", "model", PROCESS, "tests/model/check"),
     Config("x86_64-grub", "x86_64", ISA_DEBUG_EXIT, "lazymmu.iso", "max", takes_cmdline=False),
     Config("x86_64-pvh", "x86_64", ISA_DEBUG_EXIT, "kernel.elf", "max"),
     Config("arm64-max", "arm64", SEMIHOSTING, "Image", "max"),
@@ -71,6 +77,8 @@ def command(config: Config, cmdline: str, env: Mapping[str, str] = os.environ,
     if config.arch == "host":
         # The host binary takes the same words as the kernel command line, as arguments.
         return [image] + cmdline.split()
+    if config.arch == "model":  # the same words, and KTAP out
+        return [image, "--ktap"] + cmdline.split()
     common = COMMON
     if console:
         i = common.index("-serial")
