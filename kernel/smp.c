@@ -243,7 +243,7 @@ __noreturn void secondary_start(void)
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		arch_cpu_park();
 	}
-	__atomic_fetch_add(&nr_online, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&nr_online, 1, __ATOMIC_SEQ_CST);
 	/*
 	 * Shootdowns go to the CPUs that are online when they are sent. Between loading the
 	 * kernel's tables and the line above, this CPU could have cached a translation that a

@@ -168,6 +168,13 @@ void x86_shootdown_begin(struct x86_shootdown *sd, const struct tlb_batch *b)
 {
 	sd->flags = arch_local_irq_save();
 	sd->n = 0;
+	/*
+	 * The batch's entry stores must be visible before we read who is online (x86 may let
+	 * a load pass an earlier store). Pairs with secondary_start(): a CPU that is not yet
+	 * online when we look drops every translation after going online (its compare-and-
+	 * swap is a full barrier), so its later walks see our stores.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (num_online_cpus() == 1 || READ_ONCE(x86_shootdown_skip_ipis))
 		return;
 	fill_info(&sd->info, b);
