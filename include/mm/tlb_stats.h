@@ -9,8 +9,8 @@ struct tlb_stats {
 	u64 tlbi_range;	 /* one range TLBI (rvae1is/rvale1is) */
 	u64 tlbi_all;	 /* one full flush: CR3 reload / PGE toggle / INVPCID-all / vmalle1is */
 	u64 barriers;	 /* one "dsb ishst; isb" publishing new valid entries (arm64) */
-	u64 ipis_sent;	 /* TLB shootdown IPIs sent to other CPUs (0 while NR_CPUS == 1) */
-	u64 shootdowns;	 /* batches that needed remote CPUs (0 while NR_CPUS == 1) */
+	u64 ipis_sent;	 /* TLB shootdown IPIs sent to other CPUs (x86; none on arm64, or alone) */
+	u64 shootdowns;	 /* flushes that reached other CPUs by IPI (arch/x86_64/shootdown.c) */
 	u64 batches;	 /* non-empty flushes of a tlb_batch */
 	u64 bbm_flushes; /* flushes forced by break-before-make inside a batch */
 	u64 queued_make_flushes; /* pages invalidated before a make because another context's
