@@ -5,6 +5,7 @@
 #include <kernel/exit.h>
 #include <kernel/irq.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/sections.h>
 #include <kernel/task.h>
 #include <mm/mm.h>
@@ -60,6 +61,7 @@ __noreturn void kmain(void)
 	frames_init(&boot_info);
 	task_init_boot();
 	mm_init();
+	sched_init(); /* the boot flow is CPU 0's first task; the suites run on it */
 	arch_irq_init();
 	local_irq_enable();
 

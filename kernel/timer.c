@@ -1,6 +1,7 @@
 /* The periodic tick: counts time and runs one-shot callbacks in interrupt context. */
 #include <kernel/timer.h>
 #include <kernel/irq.h>
+#include <kernel/sched.h>
 
 static volatile u64 ticks;
 static void (*once_fn)(void *);
@@ -20,6 +21,7 @@ void timer_tick(void)
 		once_fn = NULL;
 		fn(once_arg);
 	}
+	sched_tick();
 }
 
 void timer_call_once(void (*fn)(void *), void *arg)
