@@ -14,7 +14,7 @@ struct task;
  */
 struct completion {
 	spinlock_t lock;
-	u32 done; /* UINT32_MAX after complete_all() */
+	u32 done;	      /* UINT32_MAX after complete_all() */
 	struct task *waiters; /* blocked in wait_for_completion(), linked by task->wait_next */
 };
 
