@@ -374,16 +374,11 @@ static void kstack_slot_put(unsigned long guard)
 	spin_unlock_irqrestore(&kstack_lock, flags);
 }
 
-/*
- * Preemption is off around the frame allocator and the page-table walker here: neither has
- * a lock yet (design section 9 gives them one), and another task interleaving its own
- * allocation or table walk with ours on this CPU would corrupt them.
- */
+/* The frame allocator and map/unmap_pages() take their own locks (design section 9). */
 static void kstack_free(struct task *t)
 {
 	unsigned long base = t->stack_guard + PAGE_SIZE;
 
-	preempt_disable();
 	for (unsigned int i = 0; i < KSTACK_PAGES; i++) {
 		if (!t->stack_frames[i])
 			continue;
@@ -393,7 +388,6 @@ static void kstack_free(struct task *t)
 		free_frame(t->stack_frames[i]);
 		t->stack_frames[i] = 0;
 	}
-	preempt_enable();
 	kstack_slot_put(t->stack_guard);
 }
 
@@ -407,7 +401,6 @@ static int kstack_alloc(struct task *t)
 		return -1;
 	t->stack_guard = KSTACK_AREA_START + (unsigned long)slot * KSTACK_SLOT_SIZE;
 	base = t->stack_guard + PAGE_SIZE;
-	preempt_disable();
 	for (unsigned int i = 0; i < KSTACK_PAGES && !err; i++) {
 		phys_addr_t pa = alloc_frame();
 
@@ -420,7 +413,6 @@ static int kstack_alloc(struct task *t)
 			t->stack_frames[i] = pa;
 		}
 	}
-	preempt_enable();
 	if (err) {
 		kstack_free(t);
 		return err;
@@ -438,9 +430,7 @@ static void task_free(struct task *t)
 	spin_lock_irqsave(&rq->lock, flags);
 	rq->tasks--;
 	spin_unlock_irqrestore(&rq->lock, flags);
-	preempt_disable();
 	free_frame(virt_to_phys(t));
-	preempt_enable();
 }
 
 /* A task ready to be switched to for the first time, not queued yet. */
@@ -449,18 +439,14 @@ static struct task *task_create(int (*fn)(void *), void *data, unsigned int cpu,
 	struct task *t;
 	phys_addr_t pa;
 
-	preempt_disable();
 	pa = alloc_frame(); /* zeroed: every field starts 0, NULL or false */
-	preempt_enable();
 	if (!pa)
 		return NULL;
 	t = phys_to_virt(pa);
 	snprintf(t->name_buf, sizeof(t->name_buf), "%s", name ? name : "kthread");
 	t->name = t->name_buf;
 	if (kstack_alloc(t)) {
-		preempt_disable();
 		free_frame(pa);
-		preempt_enable();
 		return NULL;
 	}
 	tlb_batch_init(&t->tlb_batch);

@@ -13,6 +13,11 @@ static unsigned long range_end(const struct tlb_range *r)
 	return r->start + r->pages * PAGE_SIZE;
 }
 
+bool tlb_batch_empty(const struct tlb_batch *b)
+{
+	return b->nr_ranges == 0 && !b->flush_all && !b->sync_pending && b->nr_freed == 0;
+}
+
 bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va)
 {
 	va &= PAGE_MASK;
@@ -28,6 +33,7 @@ bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va)
 void tlb_batch_add(struct tlb_batch *b, unsigned long va)
 {
 	va &= PAGE_MASK;
+	b->queued = true;
 	if (b->flush_all || tlb_batch_contains(b, va))
 		return; /* already covered: a page is invalidated once per flush */
 
@@ -49,18 +55,13 @@ void tlb_batch_add(struct tlb_batch *b, unsigned long va)
 	}
 	if (b->nr_ranges == TLB_BATCH_RANGES) {
 		/* Too scattered to track: one full flush will cover this page and all others. */
-		b->flush_all = true;
+		tlb_batch_need_flush_all(b);
 		return;
 	}
 	b->ranges[b->nr_ranges].start = va;
 	b->ranges[b->nr_ranges].pages = 1;
 	b->nr_ranges++;
 	b->nr_pages++;
-}
-
-bool tlb_batch_empty(const struct tlb_batch *b)
-{
-	return b->nr_ranges == 0 && !b->flush_all && !b->sync_pending && b->nr_freed == 0;
 }
 
 void tlb_batch_init(struct tlb_batch *b)
@@ -71,6 +72,7 @@ void tlb_batch_init(struct tlb_batch *b)
 	b->nonleaf = false;
 	b->sync_pending = false;
 	b->nr_freed = 0;
+	b->queued = false;
 }
 
 void tlb_batch_flush(struct tlb_batch *b)
@@ -97,4 +99,5 @@ void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa)
 	if (b->nr_freed == TLB_BATCH_FREED)
 		tlb_batch_flush(b);
 	b->freed[b->nr_freed++] = pa;
+	b->queued = true;
 }

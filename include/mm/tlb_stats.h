@@ -13,9 +13,11 @@ struct tlb_stats {
 	u64 shootdowns;	 /* batches that needed remote CPUs (0 while NR_CPUS == 1) */
 	u64 batches;	 /* non-empty flushes of a tlb_batch */
 	u64 bbm_flushes; /* flushes forced by break-before-make inside a batch */
-	u64 arch_enter;	 /* arch_enter_lazy_mmu_mode() calls */
-	u64 arch_leave;	 /* arch_leave_lazy_mmu_mode() calls */
-	u64 arch_flush;	 /* arch_flush_lazy_mmu_mode() calls */
+	u64 queued_make_flushes; /* pages invalidated before a make because another context's
+				    batch still owed their invalidation (docs/memory.md) */
+	u64 arch_enter;		 /* arch_enter_lazy_mmu_mode() calls */
+	u64 arch_leave;		 /* arch_leave_lazy_mmu_mode() calls */
+	u64 arch_flush;		 /* arch_flush_lazy_mmu_mode() calls */
 	/* The context switch's own hook calls (lazy_mmu_switch_out/in), not in the three above. */
 	u64 switch_leave; /* arch_leave_lazy_mmu_mode() for a task switched out mid-section */
 	u64 switch_enter; /* arch_enter_lazy_mmu_mode() for a task switched back in */

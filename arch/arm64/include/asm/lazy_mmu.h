@@ -11,3 +11,5 @@ void arch_flush_lazy_mmu_mode(void);
 void arch_leave_lazy_mmu_mode(void);
 #define arch_flush_lazy_mmu_mode arch_flush_lazy_mmu_mode
 #define arch_leave_lazy_mmu_mode arch_leave_lazy_mmu_mode
+/* The flush hook only drains the task's batch: an empty batch needs no call (the fast path). */
+#define LAZY_MMU_GENERIC_FLUSH
