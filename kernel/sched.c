@@ -210,7 +210,13 @@ static void __schedule(bool preempt)
 		rq = this_rq();
 		waiter = finish_task_switch(rq);
 	}
-	spin_unlock_irqrestore(&rq->lock, flags);
+	/*
+	 * Unlock with interrupts still masked, then restore them: the count drops where no
+	 * reschedule can start (one that came due meanwhile waits for the next interrupt exit
+	 * or preemption point), so a switch never nests in the tail of the previous one.
+	 */
+	spin_unlock(&rq->lock);
+	local_irq_restore(flags);
 	if (waiter)
 		wake_up_process(waiter);
 }
@@ -303,7 +309,7 @@ void msleep(unsigned int ms)
 {
 	struct task *t = current;
 	struct rq *rq = this_rq();
-	u64 ticks = ((u64)ms * TIMER_HZ + 999) / 1000, wake;
+	u64 ticks = ((u64)ms * timer_hz() + 999) / 1000, wake;
 	unsigned long flags;
 
 	if (WARN_ONCE(in_interrupt(), "msleep() in interrupt context, ignored"))

@@ -45,7 +45,7 @@ void yield(void);
 void cond_resched(void);
 /*
  * Sleeps at least ms milliseconds, at most one tick more (plus the wait for the CPU if
- * other tasks run). Rounded up to whole ticks of 1000/TIMER_HZ ms.
+ * other tasks run). Rounded up to whole ticks (1000 / timer_hz() ms each).
  */
 void msleep(unsigned int ms);
 
