@@ -14,11 +14,14 @@
 
 /*
  * After every case: a case that leaves a lazy MMU section open, another backend selected
- * or interrupts masked fails, and the state is repaired so the next case starts clean.
+ * or interrupts masked fails, and the state is repaired so the next case starts clean. A
+ * case that leaves kernel threads running or preemption disabled fails too (the sched
+ * suites' .exit stops their threads before this runs).
  */
 static void check_case_left_clean(struct kunit *test)
 {
 	struct lazy_mmu_state *s = &current->lazy_mmu_state;
+	struct sched_stats sched;
 
 	if (s->enable_count || s->pause_count) {
 		kunit_fail(test, false, __FILE__, __LINE__,
@@ -38,6 +41,11 @@ static void check_case_left_clean(struct kunit *test)
 		kunit_fail(test, false, __FILE__, __LINE__, "case left interrupts masked");
 		local_irq_enable();
 	}
+	sched_stats_read(&sched);
+	if (sched.tasks || current->preempt_count)
+		kunit_fail(test, false, __FILE__, __LINE__,
+			   "case left %llu kernel threads running, preempt_count %u",
+			   (unsigned long long)sched.tasks, current->preempt_count);
 }
 
 __noreturn void kmain(void)

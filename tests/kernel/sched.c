@@ -317,6 +317,84 @@ static void no_preemption_while_holding_a_spinlock(struct kunit *test)
 	no_switch_while(test, hold_lock, release_lock);
 }
 
+/*
+ * cond_resched() is a voluntary preemption point: it switches exactly when a reschedule is
+ * due. The count is dropped with preempt_count_dec(), which (unlike preempt_enable()) does
+ * not act on the pending reschedule, so cond_resched() is what takes it.
+ */
+static void cond_resched_switches_only_when_due(struct kunit *test)
+{
+	struct sched_stats s0, s1;
+	u64 end = deadline_ms(3000), t0;
+	unsigned long during;
+	struct task *t;
+
+	sched_stats_read(&s0);
+	cond_resched(); /* nothing else runnable: nothing due */
+	sched_stats_read(&s1);
+	KUNIT_EXPECT_EQ(test, s1.switches, s0.switches);
+
+	spins = 0;
+	t = start(spin_until_stopped, NULL, "spinner");
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	preempt_disable();
+	t0 = timer_ticks();
+	while (timer_ticks() < t0 + 2 * SCHED_SLICE_TICKS && before(end))
+		cpu_relax();
+	during = spins;
+	preempt_count_dec();
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(current->need_resched));
+	sched_stats_read(&s0);
+	cond_resched();
+	sched_stats_read(&s1);
+	KUNIT_EXPECT_EQ(test, during, 0);
+	KUNIT_EXPECT_GT(test, spins, 0);
+	KUNIT_EXPECT_GE(test, s1.switches - s0.switches, 2); /* there and back */
+	KUNIT_EXPECT_EQ(test, stop(t), 0);
+}
+
+static struct {
+	bool in_task, preemptible, ran;
+} irq_view;
+
+static void look_from_irq(void *arg)
+{
+	(void)arg;
+	irq_view.in_task = in_task();
+	irq_view.preemptible = preemptible();
+	irq_view.ran = true;
+}
+
+/* preemptible(): count 0 and interrupts on; in_task(): not in an interrupt handler. */
+static void preemptible_and_in_task_say_where_we_are(struct kunit *test)
+{
+	unsigned long flags;
+	bool in_lock, in_irqs_off, in_disabled;
+
+	KUNIT_EXPECT_TRUE(test, in_task());
+	KUNIT_EXPECT_TRUE(test, preemptible());
+	preempt_disable();
+	in_disabled = preemptible();
+	preempt_enable();
+	spin_lock(&test_lock);
+	in_lock = preemptible();
+	spin_unlock(&test_lock);
+	local_irq_save(flags);
+	in_irqs_off = preemptible();
+	local_irq_restore(flags);
+	KUNIT_EXPECT_FALSE(test, in_disabled);
+	KUNIT_EXPECT_FALSE(test, in_lock);
+	KUNIT_EXPECT_FALSE(test, in_irqs_off);
+	KUNIT_EXPECT_TRUE(test, preemptible());
+
+	memset(&irq_view, 0, sizeof(irq_view));
+	timer_call_once(look_from_irq, NULL);
+	timer_wait_ticks(2);
+	KUNIT_EXPECT_TRUE(test, irq_view.ran);
+	KUNIT_EXPECT_FALSE(test, irq_view.in_task);
+	KUNIT_EXPECT_FALSE(test, irq_view.preemptible);
+}
+
 /* ------------------------------------------------------------------ completions */
 
 static struct completion go, done;
@@ -549,6 +627,8 @@ static struct kunit_case sched_cases[] = {
 	KUNIT_CASE(a_task_that_never_yields_is_preempted),
 	KUNIT_CASE(no_preemption_while_preempt_disabled),
 	KUNIT_CASE(no_preemption_while_holding_a_spinlock),
+	KUNIT_CASE(cond_resched_switches_only_when_due),
+	KUNIT_CASE(preemptible_and_in_task_say_where_we_are),
 	KUNIT_CASE(completion_blocks_and_wakes),
 	KUNIT_CASE(complete_all_releases_every_waiter),
 	KUNIT_CASE(switch_completes_and_reenters_the_section),
