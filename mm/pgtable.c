@@ -297,6 +297,32 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
 }
 
 /*
+ * n makes at once, for map_pages(): every entry of ptep[0..n) is empty (checked under the
+ * lock) and becomes valid, pages of consecutive frames, inside this call's own section.
+ * The bookkeeping entry_update() does per entry is done once here, as Linux's set_ptes()
+ * does for a run of entries:
+ *   - the make rule (complete_earlier_change()) for the whole run: a break-before-make
+ *     arch whose batch still owes an invalidation of any page of it flushes first;
+ *   - no invalidation (nothing was valid), one publishing mark for all (arm64), one counter
+ *     add for all the stores.
+ * Only while deferring into our own batch, or for the floor (batch NULL, no maintenance):
+ * eagerly, each make must complete on its own, as entry_update() does it.
+ */
+static void make_ptes(struct tlb_batch *batch, unsigned long va, pte_t *ptep, phys_addr_t pa,
+		      pgprot_t prot, unsigned long n)
+{
+	if (batch && arch_has_break_before_make() && tlb_batch_overlaps(batch, va, n)) {
+		count_tlb_event(bbm_flushes);
+		tlb_batch_flush(batch);
+	}
+	if (batch && arch_pte_needs_sync(mk_pte(pa, prot)))
+		tlb_batch_need_sync(batch);
+	for (unsigned long i = 0; i < n; i++, pa += PAGE_SIZE)
+		WRITE_ONCE(ptep[i], mk_pte(pa, prot));
+	count_tlb_events(pte_writes, n);
+}
+
+/*
  * map_pages(), unmap_pages() and protect_pages() each hold mm->page_table_lock, with
  * interrupts off, from their check of the range to the end of their section's flush:
  *
@@ -318,6 +344,8 @@ int map_pages(struct mm_struct *mm, unsigned long va, phys_addr_t pa, unsigned l
 	      pgprot_t prot)
 {
 	unsigned long start = va, end = va + npages * PAGE_SIZE, flags;
+	struct tlb_batch *batch;
+	bool floor;
 	int err = 0;
 
 	if (!range_ok(va, npages) || !IS_ALIGNED(pa, PAGE_SIZE))
@@ -329,12 +357,25 @@ int map_pages(struct mm_struct *mm, unsigned long va, phys_addr_t pa, unsigned l
 	}
 
 	lazy_mmu_mode_enable();
+	/* Fixed for the whole walk: the lock keeps interrupts (and so any switch) out. */
+	batch = deferring_batch();
+	floor = this_cpu()->pt_floor;
 	while (va < end && !err) {
 		unsigned long next = MIN(ALIGN_DOWN(va, LEVEL_SIZE(1)) + LEVEL_SIZE(1), end);
+		unsigned long n = (next - va) / PAGE_SIZE;
 		pte_t *ptep = walk(mm, va, true, &err);
 
-		for (; ptep && va < next; va += PAGE_SIZE, pa += PAGE_SIZE, ptep++)
-			entry_update(va, ptep, mk_pte(pa, prot), 0);
+		if (!ptep)
+			break;
+		if (batch || floor) {
+			make_ptes(floor ? NULL : batch, va, ptep, pa, prot, n);
+		} else {
+			for (unsigned long i = 0; i < n; i++)
+				entry_update(va + i * PAGE_SIZE, ptep + i,
+					     mk_pte(pa + i * PAGE_SIZE, prot), 0);
+		}
+		va = next;
+		pa += n * PAGE_SIZE;
 	}
 	if (err) {
 		/* Out of frames part-way: undo the pages mapped so far and every table made. */

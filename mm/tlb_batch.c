@@ -30,6 +30,19 @@ bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va)
 	return false;
 }
 
+bool tlb_batch_overlaps(const struct tlb_batch *b, unsigned long va, unsigned long pages)
+{
+	unsigned long end = (va & PAGE_MASK) + pages * PAGE_SIZE;
+
+	va &= PAGE_MASK;
+	if (b->flush_all)
+		return true;
+	for (unsigned int i = 0; i < b->nr_ranges; i++)
+		if (va < range_end(&b->ranges[i]) && b->ranges[i].start < end)
+			return true;
+	return false;
+}
+
 void tlb_batch_add(struct tlb_batch *b, unsigned long va)
 {
 	va &= PAGE_MASK;

@@ -39,6 +39,8 @@ void tlb_batch_init(struct tlb_batch *b);
 void tlb_batch_add(struct tlb_batch *b, unsigned long va);
 /* True if the page at va awaits invalidation in b. */
 bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va);
+/* True if any page of [va, va + pages * PAGE_SIZE) awaits invalidation in b. */
+bool tlb_batch_overlaps(const struct tlb_batch *b, unsigned long va, unsigned long pages);
 bool tlb_batch_empty(const struct tlb_batch *b);
 
 /* New valid entries await their publishing barrier (arm64). */

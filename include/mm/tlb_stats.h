@@ -31,4 +31,7 @@ void tlb_stats_reset(void);
  * Counts one event on this CPU. A single relaxed atomic add, so an interrupt handler that
  * counts between a task's load and store cannot make it lose an increment.
  */
-#define count_tlb_event(field) __atomic_fetch_add(&this_cpu()->tlb_stats.field, 1, __ATOMIC_RELAXED)
+#define count_tlb_event(field) count_tlb_events(field, 1)
+/* n events at once (a loop that made n entry stores counts them in one add). */
+#define count_tlb_events(field, n) \
+	__atomic_fetch_add(&this_cpu()->tlb_stats.field, (n), __ATOMIC_RELAXED)

@@ -168,7 +168,37 @@ static void irq_make_beside_queued_page_flushes_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, x + PAGE_SIZE, 1), 0);
 }
 
+/*
+ * The same rule in the task's own section, through map_pages()'s run of makes: X's clear
+ * is queued in the outer section when map_pages() makes X again. On a break-before-make
+ * arch the run must complete the queued break first (one bbm flush); everywhere, X reads
+ * the new frame once map_pages() returns (its nested disable() flushed).
+ */
+static void map_pages_over_own_queued_page(struct kunit *test)
+{
+	struct ptc *c = test->priv;
+	unsigned long x = vm_test_area(2);
+	struct tlb_stats before, after;
+
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, x, c->a, 1, PAGE_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, x + PAGE_SIZE, c->a, 1, PAGE_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, kunit_peek(x), TAG_A);
+	lazy_mmu_mode_enable();
+	pte_update(&init_mm, x, pte_lookup(&init_mm, x), __pte(0));
+	tlb_stats_read(&before);
+	KUNIT_EXPECT_EQ(test, map_pages(&init_mm, x, c->b, 1, PAGE_KERNEL), 0);
+	tlb_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, kunit_peek(x), TAG_B);
+	KUNIT_EXPECT_EQ(test, after.bbm_flushes - before.bbm_flushes,
+			arch_has_break_before_make() ? 1 : 0);
+	KUNIT_EXPECT_EQ(test, after.queued_make_flushes, before.queued_make_flushes);
+	lazy_mmu_mode_disable();
+	KUNIT_EXPECT_EQ(test, kunit_peek(x), TAG_B);
+	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, x, 2), 0);
+}
+
 static struct kunit_case pt_concurrency_cases[] = {
+	KUNIT_CASE(map_pages_over_own_queued_page),
 	KUNIT_CASE(irq_pte_update_over_queued_page),
 	KUNIT_CASE(irq_map_pages_over_queued_page),
 	KUNIT_CASE(irq_make_beside_queued_page_flushes_nothing),
