@@ -3,6 +3,7 @@
 #include <kernel/cpu.h>
 #include <kernel/irq.h>
 #include <kernel/panic.h>
+#include <kernel/sched.h>
 #include <lib/errno.h>
 
 /*
@@ -54,6 +55,7 @@ unsigned long step_traps_taken(void)
 static void step_point_exit(void)
 {
 	irq_exit();
+	irq_exit_maybe_preempt(true); /* a step point is one where interrupts are on */
 }
 
 static void step_point(struct step_state *s)
