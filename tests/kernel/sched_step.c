@@ -164,10 +164,16 @@ static int intruder(void *data)
 		wait_for_completion(&ex.b_go);
 		if (ex.b_quit)
 			return 0;
+		/*
+		 * Not preemptible meanwhile: a real tick that ended B's slice mid-round would
+		 * resume A early, and the switch count below would no longer be exact.
+		 */
+		preempt_disable();
 		ex.visits++;
 		check_a();
 		b_round();
 		check_a();
+		preempt_enable();
 	}
 }
 
