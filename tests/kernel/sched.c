@@ -97,9 +97,7 @@ static void kthread_runs_on_its_own_stack(struct kunit *test)
 	sched_stats_read(&s0);
 	preempt_disable(); /* so it can't run before we have looked at it */
 	t = start(record_and_return, (void *)42L, "answer");
-	if (!t)
-		preempt_enable();
-	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_NOT_NULL(test, t); /* (on failure .exit lowers the count again) */
 	KUNIT_EXPECT_EQ(test, strcmp(t->name, "answer"), 0);
 	KUNIT_EXPECT_EQ(test, query_page(&init_mm, t->stack_guard, &pa, &prot), -ENOENT);
 	KUNIT_EXPECT_EQ(test, query_page(&init_mm, t->stack_top - PAGE_SIZE, &pa, &prot), 0);
