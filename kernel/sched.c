@@ -515,6 +515,8 @@ struct task *kthread_run_on_cpu(int (*fn)(void *data), void *data, unsigned int 
 	struct rq *rq;
 	unsigned long flags;
 
+	if (WARN_ONCE(in_interrupt(), "kthread_run() in interrupt context, refused"))
+		return NULL;
 	if (cpu >= NR_CPUS || !sched_running(&runqueues[cpu]))
 		return NULL;
 	t = task_create(fn, data, cpu, name);

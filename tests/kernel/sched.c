@@ -1,6 +1,7 @@
 /* Kernel threads, preemption, msleep, completions, and the lazy MMU state across a switch. */
 #include <kernel/arch.h>
 #include <kernel/completion.h>
+#include <kernel/panic.h>
 #include <kernel/sched.h>
 #include <kernel/spinlock.h>
 #include <kernel/timer.h>
@@ -182,6 +183,72 @@ static void kthread_run_on_cpu_binds_or_refuses(struct kunit *test)
 	/* NR_CPUS is the first CPU that does not exist; nothing is allocated for it. */
 	KUNIT_EXPECT_NULL(test, kthread_run_on_cpu(record_and_return, NULL, NR_CPUS, "nowhere"));
 	KUNIT_EXPECT_NULL(test, kthread_run_on_cpu(record_and_return, NULL, ~0U, "nowhere"));
+	KUNIT_EXPECT_EQ(test, frames_free(), frames);
+}
+
+static unsigned long leak_va;
+
+/* Returns inside a nested section with a clear still queued: kthread_exit() must close it. */
+static int return_inside_a_section(void *data)
+{
+	(void)data;
+	(void)kunit_peek(leak_va);
+	lazy_mmu_mode_enable();
+	lazy_mmu_mode_enable();
+	pte_update(&init_mm, leak_va, pte_lookup(&init_mm, leak_va), __pte(0));
+	return 9;
+}
+
+static void a_thread_returning_inside_a_section_is_cleaned_up(struct kunit *test)
+{
+	unsigned long warnings = warn_count();
+	phys_addr_t frame = alloc_frame();
+	struct tlb_stats s0, s1;
+
+	KUNIT_ASSERT_NE(test, frame, 0);
+	leak_va = vm_test_area(2);
+	KUNIT_ASSERT_NE(test, leak_va, 0);
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, leak_va, frame, 1, PAGE_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, leak_va + PAGE_SIZE, frame, 1, PAGE_KERNEL), 0);
+	tlb_stats_read(&s0);
+	KUNIT_EXPECT_EQ(test, stop(start(return_inside_a_section, NULL, "leaky")), 9);
+	tlb_stats_read(&s1);
+	KUNIT_EXPECT_EQ(test, warn_count(), warnings + 1);
+	KUNIT_EXPECT_EQ(test, kunit_peek(leak_va), -1); /* its queued clear took effect */
+	/* Its stack's map/unmap count one enter and leave per page; the closing adds one leave. */
+	KUNIT_EXPECT_EQ(test, (s1.arch_leave - s0.arch_leave) - (s1.arch_enter - s0.arch_enter), 0);
+	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, leak_va + PAGE_SIZE, 1), 0);
+	free_frame(frame);
+}
+
+static struct {
+	bool ran;
+	struct task *created;
+	u64 slept_ticks;
+} from_irq;
+
+static void sleep_and_spawn_from_irq(void *arg)
+{
+	u64 t0 = timer_ticks();
+
+	(void)arg;
+	msleep(10); /* refused: returns at once */
+	from_irq.slept_ticks = timer_ticks() - t0;
+	from_irq.created = kthread_run(record_and_return, NULL, "from-irq");
+	from_irq.ran = true;
+}
+
+/* In interrupt context msleep() and kthread_run() are refused with a warning. */
+static void msleep_and_kthread_run_refuse_interrupt_context(struct kunit *test)
+{
+	unsigned long frames = frames_free();
+
+	memset(&from_irq, 0, sizeof(from_irq));
+	timer_call_once(sleep_and_spawn_from_irq, NULL);
+	timer_wait_ticks(2);
+	KUNIT_EXPECT_TRUE(test, from_irq.ran);
+	KUNIT_EXPECT_EQ(test, from_irq.slept_ticks, 0);
+	KUNIT_EXPECT_NULL(test, from_irq.created);
 	KUNIT_EXPECT_EQ(test, frames_free(), frames);
 }
 
@@ -636,6 +703,8 @@ static struct kunit_case sched_cases[] = {
 	KUNIT_CASE(kthread_runs_on_its_own_stack),
 	KUNIT_CASE(kthread_stop_asks_and_waits),
 	KUNIT_CASE(kthread_run_on_cpu_binds_or_refuses),
+	KUNIT_CASE(a_thread_returning_inside_a_section_is_cleaned_up),
+	KUNIT_CASE(msleep_and_kthread_run_refuse_interrupt_context),
 	KUNIT_CASE(msleep_sleeps_at_least_and_at_most_a_tick_more),
 	KUNIT_CASE(a_task_that_never_yields_is_preempted),
 	KUNIT_CASE(no_preemption_while_preempt_disabled),
