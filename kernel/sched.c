@@ -14,9 +14,10 @@
 /*
  * One run queue per CPU. lock protects every field, and the scheduler fields of every task
  * whose t->cpu is this CPU (struct task says which). It is taken with interrupts saved: the
- * tick takes it in its handler. Lock order: a completion's lock, then a run-queue lock;
- * nothing that holds a run-queue lock takes another lock (wake-ups that finish_task_switch()
- * finds are done after it is dropped).
+ * tick takes it in its handler. Lock order: a completion's lock, then a run-queue lock,
+ * then the frame allocator's (the switch-out flush may free page-table pages). No other
+ * lock is taken under a run-queue lock: the wake-up that finish_task_switch() finds is
+ * done after it is dropped.
  *
  * The running task is current, not in the queue; the queue holds the tasks waiting for the
  * CPU, oldest first. A task that sleeps leaves the queue (on_rq false) and is put back by
