@@ -11,6 +11,7 @@
 #include <mm/mm.h>
 #include <kunit/test.h>
 #include <mm/lazy_mmu.h>
+#include <mm/tlb_batch.h>
 
 /*
  * After every case: a case that leaves a lazy MMU section open, another backend selected
@@ -36,6 +37,12 @@ static void check_case_left_clean(struct kunit *test)
 		kunit_fail(test, false, __FILE__, __LINE__, "case left the %s backend selected",
 			   lazy_mmu_backend_name(lazy_mmu_get_backend()));
 		lazy_mmu_set_backend(LAZY_MMU_BATCHED);
+	}
+	if (__atomic_load_n(&tlb_batches_pending, __ATOMIC_RELAXED)) {
+		/* A leaked count would send every later make into a needless flush. */
+		kunit_fail(test, false, __FILE__, __LINE__, "case left %ld batch(es) pending",
+			   tlb_batches_pending);
+		__atomic_store_n(&tlb_batches_pending, 0, __ATOMIC_RELAXED);
 	}
 	if (irqs_disabled()) {
 		kunit_fail(test, false, __FILE__, __LINE__, "case left interrupts masked");

@@ -15,7 +15,8 @@
  *
  * When a scheduler can switch tasks from a step point (see step_point_exit()), a stepped
  * task that is switched out keeps this CPU's state: another task's step_run() then gets
- * -EBUSY until the stepped one has finished, rather than mixing counts.
+ * -EBUSY until the stepped one has finished, rather than mixing counts. A stepped task
+ * must stay on its CPU until step_run() returns (this state and the arch's are per CPU).
  */
 struct step_state {
 	bool active;	  /* step_run() is running on this CPU */
@@ -47,8 +48,8 @@ unsigned long step_traps_taken(void)
  * The way back from an injected interrupt, and the ONE place that makes a step point a
  * preemption point: a real interrupt leaves through irq_exit() and then the scheduler's
  * irq_exit_maybe_preempt(), and so does this, so that a switch can happen at every
- * instruction boundary a real tick could have hit (the sched_exhaustive suite forces one). It runs on the stepped task's stack, in the trap handler, with the
- * stepped context's flags (TF, or SPSR.SS and PSTATE.D) saved in the trap frame, so
+ * instruction boundary a real tick could have hit (the sched_exhaustive suite forces one).
+ * It runs on the stepped task's stack, in the trap handler, with the stepped context's flags (TF, or SPSR.SS and PSTATE.D) saved in the trap frame, so
  * switching away and back later resumes the stepping exactly where it was.
  */
 static void step_point_exit(void)
