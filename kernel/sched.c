@@ -34,6 +34,64 @@ struct rq {
 
 static struct rq runqueues[NR_CPUS];
 
+/* Every task, oldest first, linked by all_next: for sched_for_each_task(). */
+static struct task *all_tasks, **all_tasks_tail = &all_tasks;
+static DEFINE_SPINLOCK(tasks_lock); /* protects the list and every all_next */
+
+static void task_list_add(struct task *t)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tasks_lock, flags);
+	t->all_next = NULL;
+	*all_tasks_tail = t;
+	all_tasks_tail = &t->all_next;
+	spin_unlock_irqrestore(&tasks_lock, flags);
+}
+
+static void task_list_remove(struct task *t)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tasks_lock, flags);
+	for (struct task **pp = &all_tasks; *pp; pp = &(*pp)->all_next) {
+		if (*pp == t) {
+			*pp = t->all_next;
+			if (all_tasks_tail == &t->all_next)
+				all_tasks_tail = pp;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&tasks_lock, flags);
+}
+
+unsigned int sched_for_each_task(void (*fn)(const struct task *t, void *arg), void *arg)
+{
+	unsigned int n = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&tasks_lock, flags);
+	for (const struct task *t = all_tasks; t; t = t->all_next, n++)
+		fn(t, arg);
+	spin_unlock_irqrestore(&tasks_lock, flags);
+	return n;
+}
+
+const char *task_state_name(enum task_state state)
+{
+	switch (state) {
+	case TASK_RUNNING:
+		return "running";
+	case TASK_SLEEPING:
+		return "sleeping";
+	case TASK_BLOCKED:
+		return "blocked";
+	case TASK_DEAD:
+		return "dead";
+	}
+	return "?";
+}
+
 static struct rq *this_rq(void)
 {
 	return &runqueues[this_cpu()->id];
@@ -433,6 +491,7 @@ static void task_free(struct task *t)
 	struct rq *rq = &runqueues[t->cpu];
 	unsigned long flags;
 
+	task_list_remove(t);
 	kstack_free(t);
 	spin_lock_irqsave(&rq->lock, flags);
 	rq->tasks--;
@@ -468,6 +527,7 @@ static struct task *task_create(int (*fn)(void *), void *data, unsigned int cpu,
 	 */
 	t->preempt_count = 1;
 	t->sp = arch_init_switch_frame(t->stack_top);
+	task_list_add(t);
 	return t;
 }
 
@@ -602,6 +662,7 @@ void sched_init(void)
 
 	spin_lock_init(&rq->lock);
 	rq->lock.name = "runqueue";
+	task_list_add(current); /* the boot task: first in the list */
 	idle = task_create(idle_fn, NULL, cpu, "idle");
 	if (!idle)
 		panic("sched_init: no memory for the idle task of CPU %u", cpu);

@@ -85,6 +85,16 @@ void sched_stats_read(struct sched_stats *s);
 /* The idle task of cpu (never on a run queue). */
 struct task *idle_task(unsigned int cpu);
 
+/*
+ * Calls fn(t, arg) for every task that exists - boot tasks, idle tasks, kernel threads not
+ * yet freed by kthread_stop() - oldest first, with the task list's lock held and interrupts
+ * masked: fn must not sleep, and sees each task's fields as they are at that moment (what a
+ * console's "ps" prints). Returns how many there were.
+ */
+unsigned int sched_for_each_task(void (*fn)(const struct task *t, void *arg), void *arg);
+/* "running", "sleeping", "blocked", "dead". */
+const char *task_state_name(enum task_state state);
+
 /* --- arch contract: arch/<arch>/switch.S and <asm/switch.h> --- */
 
 /*

@@ -44,17 +44,19 @@ struct task {
 	/* --- scheduler --- */
 	unsigned long sp; /* saved stack pointer while switched out (arch_switch_to) */
 	enum task_state state;
-	bool need_resched;	  /* set by the tick or a wake-up: switch at the next chance */
-	bool on_rq;		  /* queued or running: a wake-up must not queue it again */
-	bool exited;		  /* DEAD and switched out for good: its stack is free */
-	bool should_stop;	  /* kthread_stop() asked it to return */
-	unsigned int cpu;	  /* the CPU whose run queue holds it (bound for life) */
-	unsigned int slice;	  /* ticks left of its time slice */
-	u64 wake_tick;		  /* SLEEPING: wake when timer_ticks() reaches this */
-	struct task *rq_next;	  /* link in the run queue */
-	struct task *sleep_next;  /* link in the run queue's sleeper list (msleep) */
-	struct task *wait_next;	  /* link in a completion's waiter list (its lock protects it) */
-	struct task *stop_waiter; /* the task in kthread_stop() waiting for this one to exit */
+	bool need_resched;	 /* set by the tick or a wake-up: switch at the next chance */
+	bool on_rq;		 /* queued or running: a wake-up must not queue it again */
+	bool exited;		 /* DEAD and switched out for good: its stack is free */
+	bool should_stop;	 /* kthread_stop() asked it to return */
+	unsigned int cpu;	 /* the CPU whose run queue holds it (bound for life) */
+	unsigned int slice;	 /* ticks left of its time slice */
+	u64 wake_tick;		 /* SLEEPING: wake when timer_ticks() reaches this */
+	struct task *rq_next;	 /* link in the run queue */
+	struct task *sleep_next; /* link in the run queue's sleeper list (msleep) */
+	struct task *wait_next;	 /* link in a completion's waiter list (its lock protects it) */
+	struct task *stop_waiter;
+	struct task *all_next;
+	    /* link in the list of every task (kernel/sched.c, tasks_lock) */ /* the task in kthread_stop() waiting for this one to exit */
 	/* call_nofault()'s recovery point belongs to the task that armed it (kernel/fault.c). */
 	struct nofault_ctx *nofault;
 

@@ -8,6 +8,7 @@
 #include <kunit/probe.h>
 #include <kunit/test.h>
 #include <lib/errno.h>
+#include <lib/printf.h>
 #include <lib/string.h>
 #include <mm/lazy_mmu.h>
 #include <mm/mm.h>
@@ -250,6 +251,51 @@ static void msleep_and_kthread_run_refuse_interrupt_context(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, from_irq.slept_ticks, 0);
 	KUNIT_EXPECT_NULL(test, from_irq.created);
 	KUNIT_EXPECT_EQ(test, frames_free(), frames);
+}
+
+static struct {
+	bool boot, idle;
+	const struct task *want;
+	bool found;
+	enum task_state state;
+	char name[TASK_NAME_LEN];
+} ps;
+
+static void ps_one(const struct task *t, void *arg)
+{
+	(void)arg;
+	ps.boot |= t == current;
+	ps.idle |= t == idle_task(0);
+	if (t == ps.want) {
+		ps.found = true;
+		ps.state = t->state;
+		snprintf(ps.name, sizeof(ps.name), "%s", t->name);
+	}
+}
+
+/* The task list a console's "ps" walks: boot, idle, and each thread until it is freed. */
+static void every_task_is_listed_until_freed(struct kunit *test)
+{
+	struct task *t;
+
+	memset(&ps, 0, sizeof(ps));
+	t = start(sleep_until_stopped, NULL, "listed");
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	msleep(20);
+	ps.want = t;
+	KUNIT_EXPECT_EQ(test, sched_for_each_task(ps_one, NULL), 3);
+	KUNIT_EXPECT_TRUE(test, ps.boot);
+	KUNIT_EXPECT_TRUE(test, ps.idle);
+	KUNIT_EXPECT_TRUE(test, ps.found);
+	KUNIT_EXPECT_EQ(test, strcmp(ps.name, "listed"), 0);
+	KUNIT_EXPECT_EQ(test, strcmp(task_state_name(ps.state), "sleeping"), 0);
+	KUNIT_EXPECT_EQ(test, stop(t), 7);
+
+	memset(&ps, 0, sizeof(ps));
+	ps.want = t; /* freed now: only compared, never dereferenced */
+	KUNIT_EXPECT_EQ(test, sched_for_each_task(ps_one, NULL), 2);
+	KUNIT_EXPECT_FALSE(test, ps.found);
+	KUNIT_EXPECT_EQ(test, strcmp(task_state_name(TASK_BLOCKED), "blocked"), 0);
 }
 
 /* ------------------------------------------------------------------ msleep */
@@ -703,6 +749,7 @@ static struct kunit_case sched_cases[] = {
 	KUNIT_CASE(kthread_runs_on_its_own_stack),
 	KUNIT_CASE(kthread_stop_asks_and_waits),
 	KUNIT_CASE(kthread_run_on_cpu_binds_or_refuses),
+	KUNIT_CASE(every_task_is_listed_until_freed),
 	KUNIT_CASE(a_thread_returning_inside_a_section_is_cleaned_up),
 	KUNIT_CASE(msleep_and_kthread_run_refuse_interrupt_context),
 	KUNIT_CASE(msleep_sleeps_at_least_and_at_most_a_tick_more),
