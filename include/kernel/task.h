@@ -54,9 +54,10 @@ struct task {
 	struct task *rq_next;	 /* link in the run queue */
 	struct task *sleep_next; /* link in the run queue's sleeper list (msleep) */
 	struct task *wait_next;	 /* link in a completion's waiter list (its lock protects it) */
+	/* The task in kthread_stop() waiting for this one to exit. */
 	struct task *stop_waiter;
+	/* Link in the list of every task (kernel/sched.c; tasks_lock protects it). */
 	struct task *all_next;
-	    /* link in the list of every task (kernel/sched.c, tasks_lock) */ /* the task in kthread_stop() waiting for this one to exit */
 	/* call_nofault()'s recovery point belongs to the task that armed it (kernel/fault.c). */
 	struct nofault_ctx *nofault;
 
