@@ -2,6 +2,7 @@
 #include <kernel/arch.h>
 #include <kernel/bench.h>
 #include <kernel/boot_info.h>
+#include <kernel/console.h>
 #include <kernel/exit.h>
 #include <kernel/irq.h>
 #include <kernel/printk.h>
@@ -87,5 +88,8 @@ __noreturn void kmain(void)
 	kunit_post_case = check_case_left_clean;
 	failed = kunit_run_all(
 	    cmdline_get(&boot_info, "kunit.filter_glob", glob, sizeof(glob)) ? glob : NULL);
+	/* "console" (make run, make debug): the teaching prompt after the suite; it exits. */
+	if (cmdline_has(&boot_info, "console"))
+		console_run(failed ? EXIT_TESTS_FAILED : EXIT_PASS);
 	kernel_exit(failed ? EXIT_TESTS_FAILED : EXIT_PASS);
 }
