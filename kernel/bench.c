@@ -387,6 +387,19 @@ static int range_teardown(const struct bench_range *r)
 	return err;
 }
 
+/* Tears down n areas, all of them even after a failure; returns err, or the first new one. */
+static int areas_teardown(const struct bench_area *areas, unsigned int n, int err)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		int err1 = range_teardown(&areas[i].timed);
+		int err2 = range_teardown(&areas[i].twin);
+
+		if (!err)
+			err = err1 ? err1 : err2;
+	}
+	return err;
+}
+
 /*
  * Round by round, every size and every mode: a burst of host noise (this is an emulator,
  * often in a VM) then spreads over a few rounds of every size instead of spoiling every
@@ -546,13 +559,7 @@ static int bench_flush_run(phys_addr_t pa, u64 hz)
 			lines++;
 		}
 	}
-	for (unsigned int i = 0; i < FLUSH_SIZES; i++) {
-		int err1 = range_teardown(&areas[i].timed);
-		int err2 = range_teardown(&areas[i].twin);
-
-		if (!err)
-			err = err1 ? err1 : err2;
-	}
+	err = areas_teardown(areas, FLUSH_SIZES, err);
 	if (err) {
 		printk("bench: ERROR flush sweep failed (%d)\n", err);
 		return err;
@@ -661,13 +668,7 @@ int bench_run(void)
 			}
 		}
 	}
-	for (unsigned int i = 0; i < BENCH_SIZES; i++) {
-		int err1 = range_teardown(&areas[i].timed);
-		int err2 = range_teardown(&areas[i].twin);
-
-		if (!err)
-			err = err1 ? err1 : err2;
-	}
+	err = areas_teardown(areas, BENCH_SIZES, err);
 	if (err)
 		return err;
 	printk("bench: end lines=%u\n", lines);

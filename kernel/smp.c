@@ -5,10 +5,12 @@
 #include <kernel/panic.h>
 #include <kernel/preempt.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
 #include <kernel/task.h>
 #include <lib/errno.h>
+#include <mm/mm.h>
 #include <mm/tlb_batch.h>
 
 _Static_assert(BOOT_MAX_CPUS == NR_CPUS, "boot/ keeps exactly as many CPUs as we can use");
@@ -24,6 +26,14 @@ enum cpu_state { CPU_OFFLINE, CPU_BOOTING, CPU_ONLINE, CPU_ABANDONED };
 static int cpu_state[NR_CPUS] = { [0] = CPU_ONLINE };
 static unsigned int nr_online = 1; /* atomic; the ONLINE states counted */
 static u64 hwids[NR_CPUS];	   /* written before the CPU starts, then read-only */
+
+/*
+ * Each secondary's boot stack (its boot task's, then its interrupt handlers' until the
+ * scheduler switches to another task): 16 KiB on top of a guard page that is unmapped
+ * before the CPU starts, so an overflow faults instead of running into cpu - 1's stack.
+ */
+#define SECONDARY_STACK_SIZE 16384
+static u8 secondary_stacks[NR_CPUS][PAGE_SIZE + SECONDARY_STACK_SIZE] __aligned(PAGE_SIZE);
 
 /* How long the boot CPU waits for a secondary, and a cross-call waits for its target. */
 #define CPU_BOOT_TIMEOUT_MS 3000
@@ -234,7 +244,12 @@ __noreturn void secondary_start(void)
 	unsigned int cpu = smp_processor_id();
 	int expected = CPU_BOOTING;
 
+	/* This flow becomes the CPU's boot task, on the stack smp_boot_cpu() gave it. */
 	task_init_boot();
+	current->stack_guard = (unsigned long)(uintptr_t)secondary_stacks[cpu];
+	current->stack_top = current->stack_guard + sizeof(secondary_stacks[cpu]);
+	/* The run queue before going online: kthread_run_on_cpu() may queue on it from then. */
+	sched_init();
 	/*
 	 * Online, unless the boot CPU gave up on us: then we must not take part in anything
 	 * (it told the log we are missing), so park with interrupts masked.
@@ -253,9 +268,14 @@ __noreturn void secondary_start(void)
 	arch_flush_tlb_all();
 	local_irq_enable();
 
-	/* The idle loop. The scheduler replaces this call site with this CPU's idle task. */
-	for (;;)
-		arch_wait_for_interrupt();
+	/*
+	 * Nothing is left for the boot flow to do: it blocks for good, and from here on this
+	 * CPU runs its idle task (kernel/sched.c) whenever no kernel thread wants it.
+	 */
+	for (;;) {
+		set_current_state(TASK_BLOCKED);
+		schedule();
+	}
 }
 
 bool smp_boot_cpu(unsigned int cpu, u64 hwid, unsigned int timeout_ms)
@@ -274,7 +294,12 @@ bool smp_boot_cpu(unsigned int cpu, u64 hwid, unsigned int timeout_ms)
 
 	cpus[cpu].id = cpu;
 	hwids[cpu] = hwid;
-	err = arch_boot_secondary(cpu, hwid);
+	err = unmap_pages(&init_mm, (unsigned long)(uintptr_t)secondary_stacks[cpu], 1);
+	if (!err)
+		err =
+		    arch_boot_secondary(cpu, hwid,
+					(unsigned long)(uintptr_t)(secondary_stacks[cpu] +
+								   sizeof(secondary_stacks[cpu])));
 	if (err) {
 		printk("smp: CPU %u (hwid %#llx): start request failed (%d); going on without "
 		       "it\n",

@@ -21,10 +21,6 @@
 /* One per CPU, written by the boot CPU before CPU_ON, read by head.S with the MMU off. */
 static struct arm64_boot_block boot_blocks[NR_CPUS];
 
-/* 16 KiB per secondary, on top of a guard page that is unmapped before the CPU starts. */
-#define CPU_STACK_SIZE 16384
-static u8 cpu_stacks[NR_CPUS][PAGE_SIZE + CPU_STACK_SIZE] __aligned(PAGE_SIZE);
-
 _Static_assert(__builtin_offsetof(struct arm64_boot_block, ttbr0) == BOOT_BLOCK_TTBR0, "head.S");
 _Static_assert(__builtin_offsetof(struct arm64_boot_block, stack_top) == BOOT_BLOCK_STACK,
 	       "head.S");
@@ -52,10 +48,9 @@ static const char *psci_error(long ret)
 	return "unknown error";
 }
 
-int arch_boot_secondary(unsigned int cpu, u64 hwid)
+int arch_boot_secondary(unsigned int cpu, u64 hwid, unsigned long stack_top)
 {
 	struct arm64_boot_block *b = &boot_blocks[cpu];
-	u8 *stack = cpu_stacks[cpu];
 	unsigned long entry = (unsigned long)(uintptr_t)arm64_secondary_entry;
 	long ret;
 
@@ -63,11 +58,8 @@ int arch_boot_secondary(unsigned int cpu, u64 hwid)
 		printk("arm64: no /psci node in the device tree: cannot start CPU %u\n", cpu);
 		return -ENOSYS;
 	}
-	/* Below the stack, a guard page: an overflow faults instead of running into cpu - 1's. */
-	if (unmap_pages(&init_mm, (unsigned long)(uintptr_t)stack, 1))
-		return -EFAULT;
 	b->ttbr0 = init_mm.pgd;
-	b->stack_top = (u64)(uintptr_t)(stack + sizeof(cpu_stacks[cpu]));
+	b->stack_top = stack_top;
 	b->cpu = (u64)(uintptr_t)&cpus[cpu];
 	/*
 	 * The new CPU reads the block with its MMU (and so its caches) off, straight from

@@ -7,7 +7,9 @@
 #include <kernel/smp.h>
 #include <kernel/timer.h>
 
-static u64 tick_period; /* counter ticks per timer tick (the same on every CPU) */
+/* Counter ticks per timer tick, the same on every CPU: set by the first CPU to start its
+ * timer, and by timer_set_hz() (on every CPU, the same value). */
+static u64 tick_period;
 /* Each CPU's own comparator deadline: only that CPU reads or writes its slot. */
 static u64 next_deadline[NR_CPUS];
 
@@ -39,11 +41,24 @@ void arm64_timer_start(void)
 {
 	u64 *deadline = &next_deadline[smp_processor_id()];
 
-	tick_period = arch_counter_freq() / TIMER_HZ;
+	if (!READ_ONCE(tick_period))
+		WRITE_ONCE(tick_period, arch_counter_freq() / TIMER_HZ);
 	*deadline = arch_counter_read() + tick_period;
 	arch_timer_set_cval(*deadline);
 	arch_timer_set_ctl(CNTV_CTL_ENABLE);
 	arm64_gic_enable(GIC_INTID_VTIMER);
+}
+
+/* The next tick comes one new period from now; later ones follow at the new rate. */
+/* This CPU's timer only (timer_set_hz() runs it on every CPU); the period is shared. */
+void arch_timer_set_hz(unsigned int hz)
+{
+	u64 *deadline = &next_deadline[smp_processor_id()];
+
+	WRITE_ONCE(tick_period, arch_counter_freq() / hz);
+	*deadline = arch_counter_read() + tick_period;
+	arch_timer_set_cval(*deadline);
+	isb();
 }
 
 void arch_irq_init(void)

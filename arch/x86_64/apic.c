@@ -124,7 +124,11 @@ static u32 x86_lapic_timer_hz(void)
 	return (u32)x86_rate_from_hpet(elapsed, h1 - h0);
 }
 
-/* Timer counts per tick, measured once by the boot CPU: every LAPIC runs off the same clock. */
+static u32 lapic_timer_hz; /* the LAPIC timer's input clock, measured once at boot */
+/*
+ * Timer counts per tick, the same on every CPU (every LAPIC runs off the same clock):
+ * written by the boot CPU at boot and by timer_set_hz(), which reprograms every CPU.
+ */
 static u32 lapic_ticks_per_period;
 
 static void x86_lapic_timer_start(void)
@@ -132,13 +136,23 @@ static void x86_lapic_timer_start(void)
 	/* Periodic: the count reloads by itself, one interrupt every 1/TIMER_HZ s. */
 	lapic_write(LAPIC_TIMER_DIV, LAPIC_TIMER_DIV_16);
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_PERIODIC | X86_TIMER_VECTOR);
-	lapic_write(LAPIC_TIMER_INIT, lapic_ticks_per_period);
+	lapic_write(LAPIC_TIMER_INIT, READ_ONCE(lapic_ticks_per_period));
 }
 
 void x86_lapic_init_secondary(void)
 {
 	x86_lapic_enable();
 	x86_lapic_timer_start();
+}
+
+/*
+ * This CPU's timer only (timer_set_hz() runs it on every CPU). Writing the initial count
+ * restarts the countdown: the next tick comes one new period on.
+ */
+void arch_timer_set_hz(unsigned int hz)
+{
+	WRITE_ONCE(lapic_ticks_per_period, lapic_timer_hz / hz);
+	lapic_write(LAPIC_TIMER_INIT, lapic_timer_hz / hz);
 }
 
 void arch_irq_init(void)
@@ -149,6 +163,7 @@ void arch_irq_init(void)
 	x86_hpet_init();
 	x86_lapic_enable();
 	lapic_hz = x86_lapic_timer_hz();
+	lapic_timer_hz = lapic_hz;
 
 	lapic_ticks_per_period = lapic_hz / TIMER_HZ;
 	x86_lapic_timer_start();

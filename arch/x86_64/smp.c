@@ -27,10 +27,6 @@ struct x86_percpu_slot x86_percpu_slots[NR_CPUS] = { [0] = { &cpus[0] } };
 u64 x86_ap_stack[256];
 static unsigned int cpu_by_apic[256];
 
-/* 16 KiB per secondary, on top of a guard page that is unmapped before the AP starts. */
-#define AP_STACK_SIZE 16384
-static u8 ap_stacks[NR_CPUS][PAGE_SIZE + AP_STACK_SIZE] __aligned(PAGE_SIZE);
-
 u64 arch_cpu_hwid(void)
 {
 	return x86_lapic_id();
@@ -50,10 +46,9 @@ static void delay_us(u64 us)
  * starts it at the trampoline page; a second SIPI 200 us later covers a first one that was
  * lost (an AP already running ignores it).
  */
-int arch_boot_secondary(unsigned int cpu, u64 hwid)
+int arch_boot_secondary(unsigned int cpu, u64 hwid, unsigned long stack_top)
 {
 	size_t len = (uintptr_t)x86_trampoline_end - (uintptr_t)x86_trampoline_start;
-	u8 *stack = ap_stacks[cpu];
 
 	if (hwid > 255) {
 		/* x2APIC IDs above 255 would need x2APIC mode for the ICR: not done. */
@@ -61,12 +56,9 @@ int arch_boot_secondary(unsigned int cpu, u64 hwid)
 	}
 	if (len > PAGE_SIZE)
 		return -E2BIG;
-	/* Below the stack, a guard page: an overflow faults instead of running into cpu - 1's. */
-	if (unmap_pages(&init_mm, (unsigned long)(uintptr_t)stack, 1))
-		return -EFAULT;
 	x86_percpu_slots[cpu].self = &cpus[cpu];
 	cpu_by_apic[hwid] = cpu;
-	WRITE_ONCE(x86_ap_stack[hwid], (u64)(uintptr_t)(stack + sizeof(ap_stacks[cpu])));
+	WRITE_ONCE(x86_ap_stack[hwid], stack_top);
 	memcpy(phys_to_virt(X86_TRAMPOLINE_PA), x86_trampoline_start, len);
 
 	x86_lapic_send_ipi((u32)hwid, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);

@@ -44,7 +44,8 @@ bool smp_boot_cpu(unsigned int cpu, u64 hwid, unsigned int timeout_ms);
 /* --- called by arch code --- */
 
 /* A secondary CPU's first generic code: per-CPU register, stack, MMU, traps, interrupt
- * controller and timer are set up by the arch. Never returns (goes idle). */
+ * controller and timer are set up by the arch. Never returns: it starts the CPU's run
+ * queue, goes online, and leaves the CPU to its idle task and kernel threads. */
 __noreturn void secondary_start(void);
 /* The cross-call IPI handler (between irq_enter() and irq_exit()): runs what is queued. */
 void smp_handle_call_ipi(void);
@@ -54,11 +55,12 @@ void smp_handle_call_ipi(void);
 /* The running CPU's hardware id (what the firmware tables list). */
 u64 arch_cpu_hwid(void);
 /*
- * Starts the CPU with hardware id hwid as logical CPU `cpu` (cpus[cpu].id is set): it ends
- * in secondary_start(). 0 if the start request went out, else a negative errno. The caller
- * waits for the CPU to come online and gives up after a bound.
+ * Starts the CPU with hardware id hwid as logical CPU `cpu` (cpus[cpu].id is set) on the
+ * stack ending at stack_top: it ends in secondary_start(). 0 if the start request went
+ * out, else a negative errno. The caller waits for the CPU to come online and gives up
+ * after a bound.
  */
-int arch_boot_secondary(unsigned int cpu, u64 hwid);
+int arch_boot_secondary(unsigned int cpu, u64 hwid, unsigned long stack_top);
 /* Stops this CPU for good, interrupts masked (a secondary that came too late). */
 __noreturn void arch_cpu_park(void);
 /* Interrupts `cpu` with the cross-call IPI (its handler calls smp_handle_call_ipi()). */

@@ -9,6 +9,7 @@
 #include <kernel/fault.h>
 #include <kernel/irq.h>
 #include <kernel/panic.h>
+#include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/timer.h>
 #include <kunit/probe.h>
@@ -111,6 +112,44 @@ static void every_cpu_takes_its_own_timer_ticks(struct kunit *test)
 		else
 			KUNIT_EXPECT_EQ(test, timer_cpu_ticks(cpu), before[cpu]);
 	}
+}
+
+struct on_cpu {
+	unsigned int cpu;
+	bool in_task;
+};
+
+static int record_cpu(void *data)
+{
+	struct on_cpu *r = data;
+
+	r->cpu = smp_processor_id();
+	r->in_task = in_task();
+	return 100 + (int)r->cpu;
+}
+
+/* The scheduler's per-CPU run queues on every CPU: a thread bound to each runs there. */
+static void kthreads_run_on_every_cpu(struct kunit *test)
+{
+	static struct on_cpu rec[NR_CPUS];
+	unsigned long frames = frames_free();
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct task *t;
+
+		rec[cpu] = (struct on_cpu){ .cpu = ~0U };
+		t = kthread_run_on_cpu(record_cpu, &rec[cpu], cpu, "on-cpu");
+		if (!cpu_online(cpu)) {
+			KUNIT_EXPECT_NULL(test, t);
+			continue;
+		}
+		KUNIT_ASSERT_NOT_NULL(test, t);
+		KUNIT_EXPECT_EQ(test, t->cpu, cpu);
+		KUNIT_EXPECT_EQ(test, kthread_stop(t), 100 + (int)cpu);
+		KUNIT_EXPECT_EQ(test, rec[cpu].cpu, cpu);
+		KUNIT_EXPECT_TRUE(test, rec[cpu].in_task);
+	}
+	KUNIT_EXPECT_EQ(test, frames_free(), frames);
 }
 
 struct where {
@@ -899,6 +938,7 @@ static struct kunit_case smp_cases[] = {
 	KUNIT_CASE(every_listed_cpu_is_online),
 	KUNIT_CASE(a_cpu_that_never_comes_is_reported_and_skipped),
 	KUNIT_CASE(every_cpu_takes_its_own_timer_ticks),
+	KUNIT_CASE(kthreads_run_on_every_cpu),
 	KUNIT_CASE(on_each_cpu_runs_everywhere_in_interrupt_context),
 	KUNIT_CASE(call_single_runs_on_its_target_only),
 	KUNIT_CASE(calls_without_wait_all_run),
