@@ -676,50 +676,66 @@ static void stress_violation(struct stress *s, unsigned int page, u64 state, u64
 	}
 }
 
-static void stress_reader(void *arg)
+/* One sweep over every page, checking what the state published before it allows. */
+static u64 stress_sweep(struct stress *s, unsigned int me, u64 n)
+{
+	for (unsigned int p = 0; p < STRESS_PAGES; p++) {
+		unsigned long va = s->va + p * PAGE_SIZE;
+		u32 c0 = __atomic_load_n(&s->seq[p], __ATOMIC_ACQUIRE), c1;
+		u64 st = __atomic_load_n(&s->state[p], __ATOMIC_ACQUIRE), v = 0, w = 0;
+		u64 ver = st >> 2, kind = st & 3;
+		int rc, wrc = 1;
+		bool stable;
+
+		rc = copy_from_kernel_nofault(&v, (const void *)va, sizeof(v));
+		if (kind == KIND_RO && (n & 3) == 0)
+			wrc = copy_to_kernel_nofault((void *)(va + 8), &w, sizeof(w));
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		c1 = __atomic_load_n(&s->seq[p], __ATOMIC_ACQUIRE);
+		stable = c0 == c1 && !(c0 & 1);
+		n++;
+		if (rc == 0 && ((v & STRESS_POISON) == STRESS_POISON || v < ver ||
+				(kind == KIND_UNMAPPED && v == ver)))
+			stress_violation(s, p, st, v, rc, stable);
+		if (!stable)
+			continue;
+		s->stable_checks[me]++;
+		if ((kind == KIND_UNMAPPED && rc == 0) ||
+		    (kind != KIND_UNMAPPED && (rc != 0 || v != ver)) ||
+		    (kind == KIND_RO && wrc == 0))
+			stress_violation(s, p, st, v, rc, stable);
+	}
+	return n;
+}
+
+/* A reader task, bound to its CPU: sweeps until the writer says stop. */
+static int stress_reader(void *arg)
 {
 	struct stress *s = arg;
 	unsigned int me = smp_processor_id();
+	unsigned long flags;
 	u64 n = 0;
 
 	__atomic_fetch_add(&s->running, 1, __ATOMIC_ACQ_REL);
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		for (unsigned int p = 0; p < STRESS_PAGES; p++) {
-			unsigned long va = s->va + p * PAGE_SIZE;
-			u32 c0 = __atomic_load_n(&s->seq[p], __ATOMIC_ACQUIRE), c1;
-			u64 st = __atomic_load_n(&s->state[p], __ATOMIC_ACQUIRE), v = 0, w = 0;
-			u64 ver = st >> 2, kind = st & 3;
-			int rc, wrc = 1;
-			bool stable;
-
-			rc = copy_from_kernel_nofault(&v, (const void *)va, sizeof(v));
-			if (kind == KIND_RO && (n & 3) == 0)
-				wrc = copy_to_kernel_nofault((void *)(va + 8), &w, sizeof(w));
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			c1 = __atomic_load_n(&s->seq[p], __ATOMIC_ACQUIRE);
-			stable = c0 == c1 && !(c0 & 1);
-			n++;
-			if (rc == 0 && ((v & STRESS_POISON) == STRESS_POISON || v < ver ||
-					(kind == KIND_UNMAPPED && v == ver)))
-				stress_violation(s, p, st, v, rc, stable);
-			if (!stable)
-				continue;
-			s->stable_checks[me]++;
-			if ((kind == KIND_UNMAPPED && rc == 0) ||
-			    (kind != KIND_UNMAPPED && (rc != 0 || v != ver)) ||
-			    (kind == KIND_RO && wrc == 0))
-				stress_violation(s, p, st, v, rc, stable);
-		}
 		/*
-		 * x86: sleep until the next shootdown (an NMI) instead of spinning: with 4 vCPUs
-		 * on 2 host cores, three spinning readers would leave the writer a fraction of
-		 * a core, and every shootdown would wait for three descheduled CPUs. A sweep
-		 * follows each shootdown, right when a missed invalidation would show.
+		 * x86: after each sweep, sleep until the next shootdown instead of spinning:
+		 * with 4 vCPUs on 2 host cores, three spinning readers would leave the writer a
+		 * fraction of a core, and every shootdown would wait for three descheduled
+		 * CPUs. With interrupts masked, hlt wakes only for an NMI - a shootdown - so a
+		 * sweep follows each one, right when a missed invalidation would show. The
+		 * timer interrupts that came meanwhile are taken when interrupts come back on.
+		 * (arm64 needs no IPI and this waits for nothing: the readers just spin.)
 		 */
-		arch_wait_for_tlb_shootdown();
+		local_irq_save(flags);
+		n = stress_sweep(s, me, n);
+		if (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
+			arch_wait_for_tlb_shootdown();
+		local_irq_restore(flags);
 	}
 	s->reads[me] = n;
 	__atomic_fetch_sub(&s->running, 1, __ATOMIC_ACQ_REL);
+	return 0;
 }
 
 static void stress_begin(struct stress *s, unsigned int p)
@@ -846,6 +862,7 @@ static u64 stress_ms(void)
 static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 {
 	static struct stress s;
+	static struct task *tasks[NR_CPUS];
 	unsigned int readers = 0, rounds = 0;
 	u64 start, remaps = 0, reads = 0, stable = 0, limit = arch_cycles_hz() / 1000 * stress_ms();
 	struct tlb_stats st;
@@ -853,6 +870,7 @@ static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 
 	need_smp(test);
 	memset(&s, 0, sizeof(s));
+	memset(tasks, 0, sizeof(tasks));
 	s.va = vm_test_area(STRESS_PAGES);
 	KUNIT_ASSERT_NE(test, s.va, 0);
 	for (unsigned int p = 0; p < STRESS_PAGES; p++) {
@@ -867,9 +885,13 @@ static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 		s.ptep[p] = pte_lookup(&init_mm, s.va + p * PAGE_SIZE);
 		s.state[p] = STATE(s.cur_ver[p], KIND_RW);
 	}
-	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++)
-		if (cpu_online(cpu) && smp_call_function_single(cpu, stress_reader, &s, false) == 0)
-			readers++;
+	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++) {
+		if (!cpu_online(cpu))
+			continue;
+		tasks[cpu] = kthread_run_on_cpu(stress_reader, &s, cpu, "reader");
+		KUNIT_ASSERT_NOT_NULL(test, tasks[cpu]);
+		readers++;
+	}
 	start = arch_cycles();
 	while (__atomic_load_n(&s.running, __ATOMIC_ACQUIRE) < readers &&
 	       arch_cycles() - start < limit)
@@ -895,6 +917,9 @@ static void remote_readers_never_see_old_frames_under_stress(struct kunit *test)
 		stress_retire(&s);
 	}
 	KUNIT_ASSERT_EQ(test, __atomic_load_n(&s.running, __ATOMIC_ACQUIRE), 0);
+	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++)
+		if (tasks[cpu])
+			KUNIT_EXPECT_EQ(test, kthread_stop(tasks[cpu]), 0);
 	KUNIT_EXPECT_TRUE(test, ok); /* no frame ran out */
 
 	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++) {
