@@ -614,11 +614,89 @@ static void cpus_map_and_unmap_disjoint_ranges_at_once(struct kunit *test)
 		   num_online_cpus(), PAR_ROUNDS, PAR_PAGES, before, frames_free());
 }
 
+/* One thread's share: the same, but in lazy MMU sections, batched, and preemptible. */
+static int par_thread(void *arg)
+{
+	struct par *p = arg;
+	unsigned int cpu = smp_processor_id();
+	unsigned long va = p->va[cpu];
+
+	for (unsigned int r = 0; r < PAR_ROUNDS; r++) {
+		phys_addr_t f[PAR_PAGES];
+		unsigned int bad = 0;
+
+		lazy_mmu_mode_enable();
+		for (unsigned int i = 0; i < PAR_PAGES; i++) {
+			f[i] = alloc_frame();
+			if (!f[i] || map_pages(&init_mm, va + i * PAGE_SIZE, f[i], 1, PAGE_KERNEL))
+				bad++;
+		}
+		/* A nested disable() inside each call made the pages usable. */
+		for (unsigned int i = 0; i < PAR_PAGES && !bad; i++) {
+			u64 tag = (u64)cpu << 40 | (u64)r << 16 | i, v = 0;
+
+			bad += copy_to_kernel_nofault((void *)(va + i * PAGE_SIZE), &tag, 8) != 0;
+			bad += copy_from_kernel_nofault(&v, (void *)(va + i * PAGE_SIZE), 8) != 0;
+			bad += v != tag || *(volatile u64 *)phys_to_virt(f[i]) != tag;
+		}
+		bad += protect_pages(&init_mm, va, PAR_PAGES, PAGE_KERNEL_RO) != 0;
+		bad += kunit_can_write(va); /* read-only now, inside the section still */
+		bad += unmap_pages(&init_mm, va, PAR_PAGES) != 0;
+		lazy_mmu_mode_disable();
+		for (unsigned int i = 0; i < PAR_PAGES; i++) {
+			bad += kunit_peek(va + i * PAGE_SIZE) != -1;
+			if (f[i])
+				free_frame(f[i]);
+		}
+		p->errors[cpu] += bad;
+		p->rounds[cpu]++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * The same from kernel threads, one bound to each CPU: sections open on several CPUs at
+ * once, so batches that owe invalidations exist on other CPUs while a CPU makes new
+ * entries (mm/pgtable.c's cross-CPU make rule), and threads may be preempted inside them.
+ */
+static void threads_map_and_unmap_disjoint_ranges_at_once(struct kunit *test)
+{
+	static struct par p;
+	static struct task *t[NR_CPUS];
+	unsigned long before;
+
+	need_smp(test);
+	memset(&p, 0, sizeof(p));
+	memset(t, 0, sizeof(t));
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (!cpu_online(cpu))
+			continue;
+		p.va[cpu] = vm_test_area(PAR_PAGES);
+		KUNIT_ASSERT_NE(test, p.va[cpu], 0);
+	}
+	before = frames_free();
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpu_online(cpu))
+			t[cpu] = kthread_run_on_cpu(par_thread, &p, cpu, "mapper");
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (!cpu_online(cpu))
+			continue;
+		KUNIT_ASSERT_NOT_NULL(test, t[cpu]);
+		KUNIT_EXPECT_EQ(test, kthread_stop(t[cpu]), 0);
+		KUNIT_EXPECT_EQ(test, p.rounds[cpu], PAR_ROUNDS);
+		KUNIT_EXPECT_EQ(test, p.errors[cpu], 0);
+	}
+	KUNIT_EXPECT_EQ(test, frames_free(), before);
+	kunit_info(test, "%u threads x %u rounds in sections: frames %lu before, %lu after",
+		   num_online_cpus(), PAR_ROUNDS, before, frames_free());
+}
+
 /* ------------------------------------------------------------------ stress */
 
 /*
- * Readers on every other CPU (each one long cross-call, spinning until told to stop) read
- * through STRESS_PAGES pages while CPU 0 remaps, protects and unmaps them inside nested and
+ * Reader tasks on every other CPU (each one bound kernel thread, sweeping until told to
+ * stop) read through STRESS_PAGES pages while CPU 0 remaps, protects and unmaps them inside nested and
  * paused sections. Per page, a sequence count (odd while the writer is changing it) and
  * the state the writer published after the disable()/pause() that made it take effect:
  * the version of the frame mapped (each new frame carries a new, higher version in its
@@ -973,6 +1051,7 @@ static struct kunit_case smp_cases[] = {
 	KUNIT_CASE(other_cpus_never_see_the_old_frame),
 	KUNIT_CASE(other_cpus_never_keep_the_old_permission),
 	KUNIT_CASE(cpus_map_and_unmap_disjoint_ranges_at_once),
+	KUNIT_CASE(threads_map_and_unmap_disjoint_ranges_at_once),
 	KUNIT_CASE(remote_readers_never_see_old_frames_under_stress),
 	{}
 };
