@@ -241,6 +241,7 @@ void x86_handle_trap(struct x86_frame *f)
 		smp_handle_call_ipi();
 		x86_lapic_eoi();
 		irq_exit();
+		irq_exit_maybe_preempt(f->rflags & X86_RFLAGS_IF);
 		return;
 	case X86_SPURIOUS_VECTOR:
 	case X86_PIC_VECTOR_BASE + 7:
