@@ -2,6 +2,7 @@
 #include <kernel/sched.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/smp.h>
 #include <kernel/spinlock.h>
 #include <kernel/timer.h>
 #include <lib/printf.h>
@@ -173,11 +174,15 @@ bool wake_up_process(struct task *t)
 {
 	struct rq *rq = &runqueues[t->cpu];
 	unsigned long flags;
-	bool woke;
+	bool woke, kick;
 
 	spin_lock_irqsave(&rq->lock, flags);
 	woke = wake_locked(rq, t);
+	kick = woke && cpus[t->cpu].current_task == rq->idle;
 	spin_unlock_irqrestore(&rq->lock, flags);
+	/* Another CPU's idle task would notice only at its next tick: interrupt it now. */
+	if (kick)
+		smp_send_reschedule(t->cpu);
 	return woke;
 }
 
@@ -575,6 +580,7 @@ struct task *kthread_run_on_cpu(int (*fn)(void *data), void *data, unsigned int 
 	struct task *t;
 	struct rq *rq;
 	unsigned long flags;
+	bool kick;
 
 	if (WARN_ONCE(in_interrupt(), "kthread_run() in interrupt context, refused"))
 		return NULL;
@@ -587,9 +593,12 @@ struct task *kthread_run_on_cpu(int (*fn)(void *data), void *data, unsigned int 
 	spin_lock_irqsave(&rq->lock, flags);
 	rq->tasks++;
 	enqueue(rq, t);
-	if (cpus[cpu].current_task == rq->idle)
+	kick = cpus[cpu].current_task == rq->idle;
+	if (kick)
 		rq->idle->need_resched = true;
 	spin_unlock_irqrestore(&rq->lock, flags);
+	if (kick)
+		smp_send_reschedule(cpu);
 	return t;
 }
 

@@ -237,6 +237,18 @@ int on_each_cpu(smp_call_func_t fn, void *info, bool wait)
 	return 0;
 }
 
+/* The interrupt is the message: its exit (irq_exit_maybe_preempt()) runs the scheduler. */
+static void reschedule_ipi(void *unused)
+{
+	(void)unused;
+}
+
+void smp_send_reschedule(unsigned int cpu)
+{
+	if (cpu != smp_processor_id() && cpu_online(cpu))
+		smp_call_function_single(cpu, reschedule_ipi, NULL, false);
+}
+
 /* ------------------------------------------------------------------ bring-up */
 
 __noreturn void secondary_start(void)

@@ -30,6 +30,12 @@ typedef void (*smp_call_func_t)(void *info);
 int smp_call_function_single(unsigned int cpu, smp_call_func_t fn, void *info, bool wait);
 /* fn(info) on every online CPU (this one included, directly); wait as above. */
 int on_each_cpu(smp_call_func_t fn, void *info, bool wait);
+/*
+ * Interrupts another CPU so that it runs its scheduler on the way out (a task was woken or
+ * queued there while it idled). Nothing for this CPU or an offline one. A cross-call with
+ * an empty function: no wait, so interrupt context and masked interrupts are fine.
+ */
+void smp_send_reschedule(unsigned int cpu);
 
 /* Boots every other CPU the firmware lists (kmain, after interrupts are on). */
 void smp_init(void);

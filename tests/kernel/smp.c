@@ -152,6 +152,34 @@ static void kthreads_run_on_every_cpu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, frames_free(), frames);
 }
 
+static int record_tick(void *data)
+{
+	*(u64 *)data = timer_cpu_ticks(smp_processor_id());
+	return 0;
+}
+
+/*
+ * A thread queued on an idle CPU starts at once, not at that CPU's next tick: the queueing
+ * CPU sends a reschedule IPI. With every timer slowed to 1 Hz (the countdown restarts when
+ * the rate is set), the thread must run before CPU 1 takes another tick.
+ */
+static void an_idle_cpu_starts_a_new_thread_at_once(struct kunit *test)
+{
+	static u64 seen;
+	struct task *t;
+	u64 before;
+
+	need_smp(test);
+	seen = ~0ULL;
+	timer_set_hz(1);
+	before = timer_cpu_ticks(1);
+	t = kthread_run_on_cpu(record_tick, &seen, 1, "kicked");
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_EQ(test, kthread_stop(t), 0);
+	timer_set_hz(TIMER_HZ);
+	KUNIT_EXPECT_EQ(test, seen, before);
+}
+
 struct where {
 	unsigned int ran[NR_CPUS];
 	bool in_irq[NR_CPUS], irqs_off[NR_CPUS];
@@ -1042,6 +1070,7 @@ static struct kunit_case smp_cases[] = {
 	KUNIT_CASE(a_cpu_that_never_comes_is_reported_and_skipped),
 	KUNIT_CASE(every_cpu_takes_its_own_timer_ticks),
 	KUNIT_CASE(kthreads_run_on_every_cpu),
+	KUNIT_CASE(an_idle_cpu_starts_a_new_thread_at_once),
 	KUNIT_CASE(on_each_cpu_runs_everywhere_in_interrupt_context),
 	KUNIT_CASE(call_single_runs_on_its_target_only),
 	KUNIT_CASE(calls_without_wait_all_run),
