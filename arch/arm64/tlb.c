@@ -2,8 +2,6 @@
 #include <asm/barrier.h>
 #include <asm/tlbflush.h>
 #include <kernel/cpu.h>
-#include <kernel/task.h>
-#include <mm/lazy_mmu.h>
 #include <mm/pte.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
@@ -161,7 +159,7 @@ void arch_tlb_flush_batch(const struct tlb_batch *b)
 		publish_new_entries();
 		return;
 	}
-	if (b->flush_all || b->nr_pages > tlb_flush_ceiling) {
+	if (b->flush_all) {
 		arch_flush_tlb_all();
 		return;
 	}
@@ -177,14 +175,4 @@ void arch_tlb_flush_batch(const struct tlb_batch *b)
 	}
 	dsb(ish); /* every CPU has completed the TLBIs */
 	isb();	  /* and this one refetches through the new tables */
-}
-
-void arch_flush_lazy_mmu_mode(void)
-{
-	tlb_batch_flush(&current->tlb_batch);
-}
-
-void arch_leave_lazy_mmu_mode(void)
-{
-	tlb_batch_flush(&current->tlb_batch);
 }
