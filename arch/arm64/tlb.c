@@ -45,38 +45,6 @@ bool arch_has_range_tlbi(void)
 	return v;
 }
 
-/* Per-form counts: one set per CPU, added to atomically like count_tlb_event(). */
-static struct arm64_tlbi_stats tlbi_stats[NR_CPUS];
-#define count_tlbi_form(field) \
-	__atomic_fetch_add(&tlbi_stats[this_cpu()->id].field, 1, __ATOMIC_RELAXED)
-
-void arm64_tlbi_stats_read(struct arm64_tlbi_stats *s)
-{
-	*s = (struct arm64_tlbi_stats){ 0 };
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		const struct arm64_tlbi_stats *c = &tlbi_stats[cpu];
-
-		s->vale1is += __atomic_load_n(&c->vale1is, __ATOMIC_RELAXED);
-		s->vae1is += __atomic_load_n(&c->vae1is, __ATOMIC_RELAXED);
-		s->rvale1is += __atomic_load_n(&c->rvale1is, __ATOMIC_RELAXED);
-		s->rvae1is += __atomic_load_n(&c->rvae1is, __ATOMIC_RELAXED);
-		s->vmalle1is += __atomic_load_n(&c->vmalle1is, __ATOMIC_RELAXED);
-	}
-}
-
-void arm64_tlbi_stats_reset(void)
-{
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		struct arm64_tlbi_stats *c = &tlbi_stats[cpu];
-
-		__atomic_store_n(&c->vale1is, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->vae1is, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->rvale1is, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->rvae1is, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->vmalle1is, 0, __ATOMIC_RELAXED);
-	}
-}
-
 /*
  * Publishes new valid entries, when nothing needs invalidating (see arch_pte_needs_sync()
  * in asm/pgtable.h): "dsb ishst" waits until the entry stores are visible to every
@@ -103,21 +71,19 @@ static void issue(const struct arm64_tlbi_op *op, bool nonleaf)
 	if (op->range) {
 		if (nonleaf) {
 			tlbi_rvae1is(op->operand);
-			count_tlbi_form(rvae1is);
+			count_tlb_event(arch.rvae1is);
 		} else {
 			tlbi_rvale1is(op->operand);
-			count_tlbi_form(rvale1is);
+			count_tlb_event(arch.rvale1is);
 		}
-		count_tlb_event(tlbi_range);
 	} else {
 		if (nonleaf) {
 			tlbi_vae1is(op->va);
-			count_tlbi_form(vae1is);
+			count_tlb_event(arch.vae1is);
 		} else {
 			tlbi_vale1is(op->va);
-			count_tlbi_form(vale1is);
+			count_tlb_event(arch.vale1is);
 		}
-		count_tlb_event(tlbi_page);
 	}
 }
 
@@ -144,8 +110,7 @@ void arch_flush_tlb_all(void)
 {
 	dsb(ishst);
 	tlbi_vmalle1is();
-	count_tlbi_form(vmalle1is);
-	count_tlb_event(tlbi_all);
+	count_tlb_event(arch.vmalle1is); /* tlbi_all is derived from it */
 	dsb(ish);
 	isb();
 }

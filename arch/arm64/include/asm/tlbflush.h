@@ -81,22 +81,3 @@ static inline bool arm64_has_range_tlbi(void)
 {
 	return arm64_tlb_feature() >= ID_AA64ISAR0_TLB_RANGE;
 }
-
-/*
- * How often each TLBI form was issued. The generic struct tlb_stats merges vae1is with
- * vale1is (tlbi_page) and rvae1is with rvale1is (tlbi_range); these tell a leaf-only flush
- * from one that also drops walk-cache entries (needed after a page table was unlinked).
- * Counted in arch/arm64/tlb.c right where each instruction is issued, next to the generic
- * counter, so the two always agree: vale1is + vae1is == tlbi_page, and so on.
- */
-struct arm64_tlbi_stats {
-	u64 vale1is;   /* per page, leaf entries only */
-	u64 vae1is;    /* per page, leaf and walk-cache entries */
-	u64 rvale1is;  /* range, leaf entries only */
-	u64 rvae1is;   /* range, leaf and walk-cache entries */
-	u64 vmalle1is; /* everything */
-};
-
-/* Sum over every CPU, and reset (independent of tlb_stats_read()/tlb_stats_reset()). */
-void arm64_tlbi_stats_read(struct arm64_tlbi_stats *s);
-void arm64_tlbi_stats_reset(void);
