@@ -60,6 +60,33 @@ static void publish_new_entries(void)
 	count_tlb_event(barriers);
 }
 
+/* The test record (asm/tlbflush.h): written by issue() only, read by the test that set it. */
+static struct arm64_tlbi_record *record_buf;
+static unsigned int record_cap, record_len;
+
+void arm64_tlbi_record_to(struct arm64_tlbi_record *buf, unsigned int cap)
+{
+	record_buf = cap ? buf : NULL;
+	record_cap = cap;
+	record_len = 0;
+}
+
+unsigned int arm64_tlbi_recorded(void)
+{
+	return record_len;
+}
+
+static void record(u64 operand, bool range, bool nonleaf)
+{
+	if (likely(!record_buf))
+		return;
+	if (record_len < record_cap)
+		record_buf[record_len] = (struct arm64_tlbi_record){ .operand = operand,
+								     .range = range,
+								     .nonleaf = nonleaf };
+	record_len++;
+}
+
 /*
  * One operation of a walk over a range. nonleaf: a table entry was cleared in this batch,
  * so walk-cache entries (which remember the tables above a leaf) must go too: the "all
@@ -85,6 +112,7 @@ static void issue(const struct arm64_tlbi_op *op, bool nonleaf)
 			count_tlb_event(arch.vale1is);
 		}
 	}
+	record(op->range ? op->operand : tlbi_va_operand(op->va), op->range, nonleaf);
 }
 
 /*

@@ -81,3 +81,20 @@ static inline bool arm64_has_range_tlbi(void)
 {
 	return arm64_tlb_feature() >= ID_AA64ISAR0_TLB_RANGE;
 }
+
+/*
+ * For tests: a record of the TLBI operations the backend issues (arch/arm64/tlb.c), each with
+ * the operand exactly as the instruction took it, so a test can decode what every issued
+ * operation really covers without trusting the encoder. Recording is off until a test calls
+ * arm64_tlbi_record_to(buf, cap); it stops with arm64_tlbi_record_to(NULL, 0). One test at a
+ * time, with interrupts masked around what it records (the record is not locked: one writer).
+ */
+struct arm64_tlbi_record {
+	u64 operand;  /* a tlbi_va_operand() or tlbi_range_operand() value */
+	bool range;   /* rvae1is/rvale1is; else vae1is/vale1is */
+	bool nonleaf; /* the all-level form (vae1is/rvae1is) */
+};
+
+void arm64_tlbi_record_to(struct arm64_tlbi_record *buf, unsigned int cap);
+/* Operations issued since recording started; only the first cap are kept in buf. */
+unsigned int arm64_tlbi_recorded(void);
