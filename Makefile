@@ -5,6 +5,7 @@
 #   make run   [ARCH=...]    boot the self-test suite in QEMU and show it
 #   make debug [ARCH=...]    boot halted with a gdb stub; gdb -x build/<arch>/gdbinit
 #   make test                host unit tests + both arches, every configuration
+#   make mutants             the mutation check: does every listed breakage fail a test?
 #   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
 #   make lint                cppcheck + clang-format check
 
@@ -71,7 +72,7 @@ else
 IMAGES := $(KERNEL) $(BUILD)/Image
 endif
 
-.PHONY: all setup run debug test test-host test-runner bench lint format clean help
+.PHONY: all setup run debug test test-host test-runner mutants bench lint format clean help
 all: $(IMAGES)
 
 $(BUILD)/obj/%.c.o: %.c
@@ -144,6 +145,10 @@ test:
 	$(MAKE) $(HOST_BUILD)/unit_tests
 	$(PYTHON) tests/run --all
 
+# Each mutant of tests/mutants.txt in a scratch copy of the tree (docs/testing.md).
+mutants:
+	$(PYTHON) tests/mutants
+
 bench:
 	$(MAKE) ARCH=x86_64
 	$(MAKE) ARCH=arm64
@@ -159,4 +164,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,9p' Makefile
+	@sed -n '3,10p' Makefile
