@@ -319,6 +319,63 @@ static void interrupt_context_updates_take_effect_at_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, u.va, 1), 0);
 }
 
+struct irq_remap {
+	unsigned long va;
+	pte_t *ptep;
+	phys_addr_t pa;
+	bool ran, queued; /* queued: the task's batch held va when the handler ran */
+	s64 seen;
+	bool writable;
+};
+
+static void remap_from_irq(void *arg)
+{
+	struct irq_remap *u = arg;
+
+	u->ran = true;
+	u->queued = tlb_batch_contains(&current->tlb_batch, u->va);
+	pte_update(&init_mm, u->va, u->ptep, mk_pte(u->pa, PAGE_KERNEL));
+	u->seen = kunit_peek(u->va);
+	u->writable = kunit_can_write(u->va);
+}
+
+/*
+ * The handler changes a page the interrupted task has a change queued for: the task made
+ * page 0 read-only in its section (queued, not yet invalidated, the writable translation
+ * still cached), then the handler points the page at another frame, read-write. The
+ * handler's update must take effect at once, over the task's queued one: it reads the new
+ * frame (not the old one through the stale translation), and may write it.
+ * (A handler making a page valid over a queued *clear* is irq_update_over_queued_page.)
+ */
+static void interrupt_remap_over_a_queued_protect(struct kunit *test)
+{
+	struct conf *c = test->priv;
+	struct irq_remap u = { .pa = c->frame[1] };
+	unsigned long va = vm_test_area(2);
+
+	map_owned(test, c, va, 2, PAGE_KERNEL);
+	KUNIT_EXPECT_TRUE(test, all_writable(va, 2));
+	u.va = va;
+	u.ptep = pte_lookup(&init_mm, va);
+	KUNIT_ASSERT_NOT_NULL(test, u.ptep);
+
+	lazy_mmu_mode_enable();
+	pte_update(&init_mm, va, u.ptep, mk_pte(c->owned[0], PAGE_KERNEL_RO));
+	KUNIT_EXPECT_TRUE(test, tlb_batch_contains(&current->tlb_batch, va));
+	timer_call_once(remap_from_irq, &u);
+	timer_wait_ticks(2);
+	lazy_mmu_mode_disable();
+
+	KUNIT_ASSERT_TRUE(test, u.ran);
+	KUNIT_EXPECT_TRUE(test, u.queued);
+	KUNIT_EXPECT_EQ(test, u.seen, tag_of(1));
+	KUNIT_EXPECT_TRUE(test, u.writable);
+	/* The handler's entry stands after the task's flush. */
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), tag_of(1));
+	KUNIT_EXPECT_TRUE(test, kunit_can_write(va));
+	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, va, 2), 0);
+}
+
 /*
  * Changes the protection of n live entries (page i keeps its frame owned[i], so no
  * break-before-make is involved) inside one section of our own; returns the counts from
@@ -681,6 +738,7 @@ static struct kunit_case conformance_cases[] = { KUNIT_CASE(nested_disable_compl
 						 KUNIT_CASE(stale_translations_are_real),
 						 KUNIT_CASE(
 						     interrupt_context_updates_take_effect_at_once),
+						 KUNIT_CASE(interrupt_remap_over_a_queued_protect),
 						 KUNIT_CASE(batch_counts_follow_the_ceiling),
 						 KUNIT_CASE(new_entries_need_no_invalidation),
 						 KUNIT_CASE(random_sequences_match_the_model),
