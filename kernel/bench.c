@@ -5,6 +5,7 @@
 #include <kernel/irq.h>
 #include <kernel/printk.h>
 #include <kernel/sections.h>
+#include <kernel/step.h>
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <mm/lazy_mmu.h>
@@ -40,10 +41,12 @@
  * counters reset, arch_cycles() just around the one call, counters read, interrupts back on.
  * The counts must come out the same in every recorded round, or the run fails.
  *
- * Floor. LAZY_MMU_FLOOR makes the same entry stores with no invalidation and no barrier, so
- * the tables and the TLB disagree afterwards: each floor operation is followed, OUTSIDE the
- * timed window, by arch_flush_tlb_all(), which puts the machine right before anything else
- * runs.
+ * Floor. Between pgtable_floor_begin() and pgtable_floor_end() the same walk makes the same
+ * entry stores with no invalidation and no barrier, so the tables and the TLB disagree
+ * afterwards: each floor operation is followed, OUTSIDE the timed window, by
+ * pgtable_floor_end(), whose full flush puts the machine right before anything else runs
+ * (and which frees the table pages the floor's unmap unlinked, never before that flush).
+ * The floor is no backend: nothing outside this file can turn it on.
  *
  * Warm start. A full flush (the floor's repair, or the batched backend above its flush
  * ceiling) also empties QEMU's software TLB, and refilling a translation costs ~100 ns under
@@ -81,10 +84,15 @@ static const char *const bench_op_names[BENCH_OPS] = {
 	[BENCH_UNMAP] = "unmap",
 };
 
-static const enum lazy_mmu_backend bench_modes[] = {
-	LAZY_MMU_EAGER,
-	LAZY_MMU_BATCHED,
-	LAZY_MMU_FLOOR,
+/* The two backends, and the floor: the batched walk with every flush and barrier removed. */
+static const struct bench_mode {
+	const char *name;
+	enum lazy_mmu_backend backend;
+	bool floor; /* timed between pgtable_floor_begin() and pgtable_floor_end() */
+} bench_modes[] = {
+	{ "eager", LAZY_MMU_EAGER, false },
+	{ "batched", LAZY_MMU_BATCHED, false },
+	{ "floor", LAZY_MMU_BATCHED, true },
 };
 #define BENCH_MODES ARRAY_SIZE(bench_modes)
 
@@ -206,11 +214,10 @@ static int warm_up(const struct bench_area *a, enum bench_op op, pgprot_t prot)
 	return err;
 }
 
-static int bench_step(const struct bench_area *a, enum bench_op op, bool read_only,
-		      struct bench_result *r, bool record)
+static int bench_step(const struct bench_area *a, const struct bench_mode *mode, enum bench_op op,
+		      bool read_only, struct bench_result *r, bool record)
 {
-	enum lazy_mmu_backend mode = lazy_mmu_get_backend();
-	const char *name = lazy_mmu_backend_name(mode);
+	const char *name = mode->name;
 	unsigned long pages = a->timed.pages;
 	pgprot_t prot = bench_prot(read_only);
 	struct tlb_stats stats;
@@ -227,16 +234,20 @@ static int bench_step(const struct bench_area *a, enum bench_op op, bool read_on
 	}
 
 	local_irq_save(flags);
+	if (mode->floor)
+		pgtable_floor_begin();
 	tlb_stats_reset();
 	t0 = arch_cycles();
 	err = run_op(&a->timed, op, prot);
 	t1 = arch_cycles();
 	tlb_stats_read(&stats);
+	/*
+	 * The floor skipped every invalidation: its end makes the TLB agree with the tables
+	 * (one full flush) and only then frees the table pages unmap unlinked. Untimed.
+	 */
+	if (mode->floor)
+		pgtable_floor_end();
 	local_irq_restore(flags);
-
-	/* The floor skipped every invalidation: make the TLB agree with the tables, untimed. */
-	if (mode == LAZY_MMU_FLOOR)
-		arch_flush_tlb_all();
 	if (err) {
 		printk("bench: ERROR op=%s n=%lu mode=%s: the call returned %d\n",
 		       bench_op_names[op], pages, name, err);
@@ -301,7 +312,7 @@ static int print_result(const struct bench_result *r, enum bench_op op, unsigned
 
 	if (r->nr == 0) {
 		printk("bench: ERROR op=%s n=%lu mode=%s: no samples\n", bench_op_names[op], pages,
-		       lazy_mmu_backend_name(bench_modes[m]));
+		       bench_modes[m].name);
 		return -EIO;
 	}
 	memcpy(sorted, r->cycles, r->nr * sizeof(sorted[0]));
@@ -315,19 +326,18 @@ static int print_result(const struct bench_result *r, enum bench_op op, unsigned
 	hi = sorted[r->nr - 1] * 1000 / pages;
 	if (milli_ns(med, khz, &med_ns) || milli_ns(lo, khz, &lo_ns) || milli_ns(hi, khz, &hi_ns)) {
 		printk("bench: ERROR op=%s n=%lu mode=%s: cycle count out of range\n",
-		       bench_op_names[op], pages, lazy_mmu_backend_name(bench_modes[m]));
+		       bench_op_names[op], pages, bench_modes[m].name);
 		return -ERANGE;
 	}
 	printk("bench: op=%s n=%lu mode=%s cycles_per_page=" MILLI_FMT " ns_per_page=" MILLI_FMT
 	       " min_ns_per_page=" MILLI_FMT " max_ns_per_page=" MILLI_FMT " samples=%u"
 	       " pte_writes=%llu tlbi_page=%llu tlbi_range=%llu tlbi_all=%llu barriers=%llu"
 	       " batches=%llu bbm_flushes=%llu\n",
-	       bench_op_names[op], pages, lazy_mmu_backend_name(bench_modes[m]), MILLI_ARG(med),
-	       MILLI_ARG(med_ns), MILLI_ARG(lo_ns), MILLI_ARG(hi_ns), r->nr,
-	       (unsigned long long)s->pte_writes, (unsigned long long)s->tlbi_page,
-	       (unsigned long long)s->tlbi_range, (unsigned long long)s->tlbi_all,
-	       (unsigned long long)s->barriers, (unsigned long long)s->batches,
-	       (unsigned long long)s->bbm_flushes);
+	       bench_op_names[op], pages, bench_modes[m].name, MILLI_ARG(med), MILLI_ARG(med_ns),
+	       MILLI_ARG(lo_ns), MILLI_ARG(hi_ns), r->nr, (unsigned long long)s->pte_writes,
+	       (unsigned long long)s->tlbi_page, (unsigned long long)s->tlbi_range,
+	       (unsigned long long)s->tlbi_all, (unsigned long long)s->barriers,
+	       (unsigned long long)s->batches, (unsigned long long)s->bbm_flushes);
 	return 0;
 }
 
@@ -382,12 +392,13 @@ static int bench_rounds(const struct bench_area *areas)
 	for (unsigned int run = 0; run < BENCH_RUNS && !err; run++) {
 		for (unsigned int s = 0; s < BENCH_SIZES && !err; s++) {
 			for (unsigned int m = 0; m < BENCH_MODES && !err; m++) {
-				lazy_mmu_set_backend(bench_modes[m]);
+				lazy_mmu_set_backend(bench_modes[m].backend);
 				for (unsigned int i = 0; i < ARRAY_SIZE(bench_sequence) && !err;
 				     i++) {
 					enum bench_op op = bench_sequence[i].op;
 
-					err = bench_step(&areas[s], op, bench_sequence[i].read_only,
+					err = bench_step(&areas[s], &bench_modes[m], op,
+							 bench_sequence[i].read_only,
 							 &results[s][op][m], run > 0);
 				}
 			}
@@ -395,6 +406,59 @@ static int bench_rounds(const struct bench_area *areas)
 	}
 	lazy_mmu_set_backend(LAZY_MMU_BATCHED);
 	return err;
+}
+
+/*
+ * step_run() takes a void (*)(void *); the helpers take no argument. Calling them through
+ * the cast is safe on both ABIs (the unused argument register is simply ignored) and lets
+ * the count be exactly the helper's own instructions, with no wrapper around it. The cast
+ * through void (*)(void) is the form GCC accepts as a deliberate function-type change.
+ */
+static void (*as_step_fn(void (*fn)(void)))(void *)
+{
+	return (void (*)(void *))(void (*)(void))fn;
+}
+
+int lazy_mmu_hotpath_count(struct lazy_mmu_hotpath *out)
+{
+	enum lazy_mmu_backend mode = lazy_mmu_get_backend();
+	struct step_result en, dis;
+	int err;
+
+	lazy_mmu_set_backend(LAZY_MMU_BATCHED);
+	lazy_mmu_mode_enable();
+	err = step_run(as_step_fn(lazy_mmu_mode_enable), NULL, NULL, NULL, &en);
+	if (!err) {
+		err = step_run(as_step_fn(lazy_mmu_mode_disable), NULL, NULL, NULL, &dis);
+		if (err)
+			lazy_mmu_mode_disable(); /* the nested level is still open */
+	}
+	lazy_mmu_mode_disable();
+	lazy_mmu_set_backend(mode);
+	if (err)
+		return err;
+	out->enable = en.steps;
+	out->disable = dis.steps;
+	out->pair = en.steps + dis.steps;
+	out->enable_irq_points = en.irq_points;
+	out->disable_irq_points = dis.irq_points;
+	return 0;
+}
+
+/* One line tests/bench reads into the "hot path" table of docs/bench.md. */
+static int bench_hotpath(void)
+{
+	struct lazy_mmu_hotpath h;
+	int err = lazy_mmu_hotpath_count(&h);
+
+	if (err) {
+		printk("bench: ERROR hotpath: step_run() returned %d\n", err);
+		return err;
+	}
+	printk("bench: hotpath name=lazy_mmu_nested enable=%lu disable=%lu pair=%lu "
+	       "enable_irq_points=%lu disable_irq_points=%lu\n",
+	       h.enable, h.disable, h.pair, h.enable_irq_points, h.disable_irq_points);
+	return 0;
 }
 
 int bench_run(void)
@@ -428,6 +492,8 @@ int bench_run(void)
 		if (!err)
 			err = range_setup(&areas[i].twin, bench_sizes[i], pa);
 	}
+	if (!err)
+		err = bench_hotpath();
 	if (!err)
 		err = bench_rounds(areas);
 	for (unsigned int s = 0; s < BENCH_SIZES && !err; s++) {

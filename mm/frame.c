@@ -2,6 +2,7 @@
 #include <kernel/boot_info.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/spinlock.h>
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <mm/mm.h>
@@ -16,6 +17,14 @@
 #define MAX_FRAMES (1UL << 20)
 #define WORDS	   (MAX_FRAMES / 64)
 
+/*
+ * frame_lock protects used[], ever[], nr_free and next_hint: "find a clear bit, set it" and
+ * "check the bit, poison, clear it" are each one step for every CPU and every interrupt
+ * handler (handlers allocate page tables too, so it is taken with interrupts saved).
+ * usable[], frame_base and nr_frames are written once by frames_init(), before anything
+ * else runs, and only read after. Lock order: mm->page_table_lock, then frame_lock.
+ */
+static DEFINE_SPINLOCK(frame_lock);
 static u64 usable[WORDS], used[WORDS], ever[WORDS];
 static phys_addr_t frame_base;
 static unsigned long nr_frames, nr_free, next_hint;
@@ -88,28 +97,36 @@ void frames_init(const struct boot_info *bi)
 
 phys_addr_t alloc_frame(void)
 {
+	phys_addr_t pa = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&frame_lock, flags);
 	for (unsigned long n = 0; n < WORDS; n++) {
 		unsigned long w = (next_hint + n) % WORDS;
 		u64 avail = usable[w] & ~used[w];
 
 		if (avail) {
 			unsigned long f = w * 64 + (unsigned long)__builtin_ctzll(avail);
-			phys_addr_t pa = frame_base + f * PAGE_SIZE;
 
+			pa = frame_base + f * PAGE_SIZE;
 			set_bit(used, f);
 			set_bit(ever, f);
 			nr_free--;
 			next_hint = w;
-			memset(phys_to_virt(pa), 0, PAGE_SIZE);
-			return pa;
+			break;
 		}
 	}
-	return 0;
+	spin_unlock_irqrestore(&frame_lock, flags);
+	/* Ours alone once its bit is set: zeroing needs no lock. */
+	if (pa)
+		memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	return pa;
 }
 
 int free_frame(phys_addr_t pa)
 {
-	unsigned long f = (pa - frame_base) / PAGE_SIZE;
+	unsigned long f = (pa - frame_base) / PAGE_SIZE, flags;
+	bool ever_used;
 
 	if (!IS_ALIGNED(pa, PAGE_SIZE) || pa < frame_base || f >= nr_frames ||
 	    !test_bit(usable, f)) {
@@ -117,20 +134,28 @@ int free_frame(phys_addr_t pa)
 			  (unsigned long long)pa);
 		return -EINVAL;
 	}
+	spin_lock_irqsave(&frame_lock, flags);
 	if (!test_bit(used, f)) {
-		WARN_ONCE(!test_bit(ever, f), "free_frame(%#llx): frame was never allocated",
+		ever_used = test_bit(ever, f);
+		spin_unlock_irqrestore(&frame_lock, flags);
+		WARN_ONCE(!ever_used, "free_frame(%#llx): frame was never allocated",
 			  (unsigned long long)pa);
-		WARN_ONCE(test_bit(ever, f), "free_frame(%#llx): double free",
-			  (unsigned long long)pa);
+		WARN_ONCE(ever_used, "free_frame(%#llx): double free", (unsigned long long)pa);
 		return -EINVAL;
 	}
+	/*
+	 * Poisoned before the bit is cleared and under the lock: once the bit is clear the
+	 * frame may be handed out (and zeroed) at once, and two racing frees of one frame
+	 * must not both get past the check above.
+	 */
 	memset(phys_to_virt(pa), FRAME_POISON, PAGE_SIZE);
 	clear_bit(used, f);
 	nr_free++;
+	spin_unlock_irqrestore(&frame_lock, flags);
 	return 0;
 }
 
 unsigned long frames_free(void)
 {
-	return nr_free;
+	return READ_ONCE(nr_free);
 }

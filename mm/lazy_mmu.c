@@ -23,6 +23,12 @@
  * handler nor a scheduler (which only switches tasks from the tick or from explicit calls)
  * can observe a half-done transition: by construction, not by careful ordering. It costs a
  * few instructions per call; the hooks themselves are short, or are the flush we came for.
+ * (Masking also keeps the trace buffer whole: a handler's helper call traces too.)
+ *
+ * Only the transitions that call a hook need this. lazy_mmu_mode_enable() and
+ * lazy_mmu_mode_disable() are inline in <mm/lazy_mmu.h>: a nested call that changes no arch
+ * state is one store there, with no masking (the comment there says why that is safe), and
+ * only the rest comes here, to __lazy_mmu_mode_enable() and __lazy_mmu_mode_disable().
  */
 
 /* What a helper did, as the trace reports it. */
@@ -84,9 +90,12 @@ static inline void trace(const char *call, unsigned int depth_before,
 		trace_line(call, depth_before, s, did);
 }
 
+/* Also sends the inline fast paths to the traced slow ones, on every CPU. */
 void lazy_mmu_set_trace(bool on)
 {
 	WRITE_ONCE(trace_on, on);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		WRITE_ONCE(cpus[cpu].lazy_mmu_tracing, on);
 }
 
 void lazy_mmu_trace_to(char *buf, size_t size)
@@ -135,7 +144,7 @@ static const char *call_arch_flush(void)
  * state exactly as it was: Linux warns and lets the u8 wrap (255 + 1 = 0 would silently
  * end the section); we refuse instead.
  */
-void lazy_mmu_mode_enable(void)
+void __lazy_mmu_mode_enable(void)
 {
 	struct lazy_mmu_state *s;
 	unsigned long flags;
@@ -160,7 +169,7 @@ void lazy_mmu_mode_enable(void)
 	local_irq_restore(flags);
 }
 
-void lazy_mmu_mode_disable(void)
+void __lazy_mmu_mode_disable(void)
 {
 	struct lazy_mmu_state *s;
 	unsigned long flags;
@@ -261,8 +270,6 @@ const char *lazy_mmu_backend_name(enum lazy_mmu_backend b)
 		return "batched";
 	case LAZY_MMU_EAGER:
 		return "eager";
-	case LAZY_MMU_FLOOR:
-		return "floor";
 	}
 	return "?";
 }
@@ -294,7 +301,7 @@ void lazy_mmu_set_backend(enum lazy_mmu_backend to)
 	depth = nesting_depth(s);
 	if (WARN_ONCE(in_interrupt(), "lazy_mmu_set_backend() in interrupt context, refused")) {
 		did = "(refused: interrupt)";
-	} else if (WARN_ONCE((unsigned int)to > LAZY_MMU_FLOOR,
+	} else if (WARN_ONCE((unsigned int)to > LAZY_MMU_EAGER,
 			     "lazy_mmu_set_backend(%u): no such backend, refused",
 			     (unsigned int)to)) {
 		did = "(refused: no such backend)";

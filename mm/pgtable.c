@@ -1,5 +1,6 @@
 /* The generic page-table code: one door for entry writes, a 4-level walker, map/unmap/protect. */
 #include <kernel/irq.h>
+#include <kernel/spinlock.h>
 #include <kernel/task.h>
 #include <lib/errno.h>
 #include <mm/lazy_mmu.h>
@@ -7,7 +8,10 @@
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
 
-struct mm_struct init_mm = { .name = "init_mm" };
+struct mm_struct init_mm = {
+	.name = "init_mm",
+	.page_table_lock = __SPIN_LOCK_UNLOCKED("init_mm.page_table_lock"),
+};
 
 static pte_t *table_at(phys_addr_t pa)
 {
@@ -17,8 +21,8 @@ static pte_t *table_at(phys_addr_t pa)
 /*
  * The batch an update may defer into: the current task's while its lazy MMU section is
  * active and the batched backend is selected; otherwise NULL, and the update completes at
- * once. Interrupt handlers never see the task's batch (is_lazy_mmu_mode_active() is false in
- * interrupt context), so an interrupt can't tear a half-queued range.
+ * once. Interrupt handlers never defer into the task's batch (is_lazy_mmu_mode_active() is
+ * false in interrupt context), so an interrupt can't tear a half-queued range.
  */
 static struct tlb_batch *deferring_batch(void)
 {
@@ -28,28 +32,68 @@ static struct tlb_batch *deferring_batch(void)
 }
 
 /*
+ * A make: va (aligned to its level) is about to become valid over an empty entry. The rule
+ * (docs/memory.md): no context may make a page valid again while an earlier change of the
+ * same page still waits in a batch. The TLB may still hold the translation that earlier
+ * change removed; once the new entry is written, nothing would tell a reader which one it
+ * gets - and on arm64 two valid translations of one VA at once is exactly what
+ * break-before-make forbids.
+ *
+ *   own:  the batch this update defers into. Only a break-before-make arch must complete
+ *         it first; elsewhere the pending invalidation simply lands at the flush, and the
+ *         section's own code is not promised its updates before then.
+ *   else: not deferring, so this update must take effect at once - and the batch that may
+ *         owe an invalidation of va is the current task's: in an interrupt handler, it is
+ *         the batch of the task we interrupted (a task's batch is never drained behind its
+ *         back, so we invalidate va alone, now). Outside interrupts a non-deferring task's
+ *         own batch is always empty (pause, leave and a backend switch drain it).
+ */
+static void complete_earlier_change(struct tlb_batch *own, struct tlb_batch *now, unsigned long va,
+				    int level)
+{
+	if (own) {
+		if (arch_has_break_before_make() && tlb_batch_contains(own, va)) {
+			count_tlb_event(bbm_flushes);
+			tlb_batch_flush(own);
+		}
+		return;
+	}
+	if (tlb_batch_contains(&current->tlb_batch, va)) {
+		tlb_batch_add(now, va);
+		if (level > 0)
+			now->nonleaf = true;
+		count_tlb_event(queued_make_flushes);
+		tlb_batch_flush(now);
+	}
+}
+
+/*
  * Writes one entry at any level and performs or queues its maintenance:
  *   - a valid entry replaced by anything different: its translation may be cached, so the
  *     page is invalidated (and, for a table entry, the walk caches too);
  *   - a new valid entry on an arch where the walker may not see plain stores in time
  *     (arm64): a publishing barrier;
  *   - break-before-make: where the arch requires it, a valid entry whose output changes is
- *     first cleared and invalidated; and a valid entry is never made while an earlier break
- *     of the same page still waits in the batch.
+ *     first cleared and invalidated;
+ *   - a valid entry is never made while an earlier change of the same page still waits in
+ *     a batch (complete_earlier_change()).
+ * The caller holds mm->page_table_lock (so interrupts are off: nothing else on this CPU
+ * can run between the entry store and the batch update).
  */
 static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 {
-	struct tlb_batch *batch = deferring_batch(), now;
+	struct tlb_batch *batch, now;
 	struct tlb_batch *b = &now;
 	pte_t old = READ_ONCE(*ptep);
 
-	if (lazy_mmu_get_backend() == LAZY_MMU_FLOOR) {
-		/* The benchmark floor: the bare store, no maintenance at all (unsafe). */
+	if (unlikely(this_cpu()->pt_floor)) {
+		/* The benchmark floor: the bare store (see pgtable_floor_begin()). */
 		WRITE_ONCE(*ptep, pte);
 		count_tlb_event(pte_writes);
 		return;
 	}
 	/* Not deferring: a batch of one on the stack, drained before returning. */
+	batch = deferring_batch();
 	if (batch)
 		b = batch;
 	else
@@ -67,15 +111,13 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 			count_tlb_event(bbm_flushes);
 		tlb_batch_flush(b);
 		old = __pte(0);
-	} else if (batch && arch_has_break_before_make() && pte_present(pte) && !pte_present(old) &&
-		   tlb_batch_contains(b, va)) {
+	} else if (pte_present(pte) && !pte_present(old)) {
 		/*
-		 * Make after a queued break: complete the break first. (A valid old entry whose
-		 * page is queued kept its frame since the last flush — a frame change takes the
-		 * break path above — so a permission change over it needs no flush.)
+		 * (A valid old entry whose page is queued kept its frame since the last flush -
+		 * a frame change takes the break path above - so a permission change over it
+		 * needs no flush.)
 		 */
-		count_tlb_event(bbm_flushes);
-		tlb_batch_flush(b);
+		complete_earlier_change(batch, b, va, level);
 	}
 
 	WRITE_ONCE(*ptep, pte);
@@ -86,15 +128,42 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 			b->nonleaf = true;
 	}
 	if (arch_pte_needs_sync(pte))
-		b->sync_pending = true;
+		tlb_batch_need_sync(b);
 	if (!batch)
 		tlb_batch_flush(b);
 }
 
 void pte_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte)
 {
-	(void)mm; /* one address space for now; a per-mm ASID would be chosen here */
+	unsigned long flags;
+
+	if (spin_held_here(&mm->page_table_lock)) {
+		entry_update(va, ptep, pte, 0);
+		return;
+	}
+	spin_lock_irqsave(&mm->page_table_lock, flags);
 	entry_update(va, ptep, pte, 0);
+	spin_unlock_irqrestore(&mm->page_table_lock, flags);
+}
+
+void pgtable_floor_begin(void)
+{
+	WARN_ONCE(!irqs_disabled(), "pgtable_floor_begin() with interrupts on");
+	this_cpu()->pt_floor = true;
+}
+
+/*
+ * The floor skipped every invalidation and barrier, so the TLB may disagree with the tables:
+ * one full flush (which also publishes new entries: its dsb on arm64) puts that right, and
+ * only after it are the table pages the floor unlinked freed.
+ */
+void pgtable_floor_end(void)
+{
+	struct tlb_batch *b = &current->tlb_batch;
+
+	this_cpu()->pt_floor = false;
+	tlb_batch_need_flush_all(b);
+	tlb_batch_flush(b);
 }
 
 /*
@@ -105,6 +174,11 @@ static void free_table_after_flush(phys_addr_t pa)
 {
 	struct tlb_batch *batch = deferring_batch();
 
+	if (unlikely(this_cpu()->pt_floor)) {
+		/* The floor invalidated nothing: this page waits for pgtable_floor_end(). */
+		batch = &current->tlb_batch;
+		tlb_batch_need_flush_all(batch);
+	}
 	if (batch)
 		tlb_batch_free_table(batch, pa);
 	else
@@ -217,59 +291,131 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
 
 		for (; va < next; va += PAGE_SIZE, ptep = ptep ? ptep + 1 : NULL)
 			if (ptep && !pte_none(READ_ONCE(*ptep)))
-				pte_update(mm, va, ptep, __pte(0));
+				entry_update(va, ptep, __pte(0), 0);
 	}
 	prune(table_at(mm->pgd), PGTABLE_LEVELS - 1, 0, start, end);
 }
 
+/*
+ * n makes at once, for map_pages(): every entry of ptep[0..n) is empty (checked under the
+ * lock) and becomes valid, pages of consecutive frames, inside this call's own section.
+ * The bookkeeping entry_update() does per entry is done once here, as Linux's set_ptes()
+ * does for a run of entries:
+ *   - the make rule (complete_earlier_change()) for the whole run: a break-before-make
+ *     arch whose batch still owes an invalidation of any page of it flushes first;
+ *   - no invalidation (nothing was valid), one publishing mark for all (arm64), one counter
+ *     add for all the stores.
+ * Only while deferring into our own batch, or for the floor (batch NULL, no maintenance):
+ * eagerly, each make must complete on its own, as entry_update() does it.
+ */
+static void make_ptes(struct tlb_batch *batch, unsigned long va, pte_t *ptep, phys_addr_t pa,
+		      pgprot_t prot, unsigned long n)
+{
+	if (batch && arch_has_break_before_make() && tlb_batch_overlaps(batch, va, n)) {
+		count_tlb_event(bbm_flushes);
+		tlb_batch_flush(batch);
+	}
+	if (batch && arch_pte_needs_sync(mk_pte(pa, prot)))
+		tlb_batch_need_sync(batch);
+	for (unsigned long i = 0; i < n; i++, pa += PAGE_SIZE)
+		WRITE_ONCE(ptep[i], mk_pte(pa, prot));
+	count_tlb_events(pte_writes, n);
+}
+
+/*
+ * map_pages(), unmap_pages() and protect_pages() each hold mm->page_table_lock, with
+ * interrupts off, from their check of the range to the end of their section's flush:
+ *
+ *  - check-then-act: "is every page of the range mapped?" (count_mapped()) and "is this
+ *    table empty?" (prune()) are only true while nobody else can change the tables;
+ *  - interrupt handlers update page tables too (they take the same lock), so a handler
+ *    that ran between a check and its act on this CPU would make the check a lie. Masking
+ *    interrupts for the walk is what makes the lock safe to take in a handler at all (a
+ *    handler spinning on a lock its own CPU holds would wait forever);
+ *  - the flush at lazy_mmu_mode_disable() happens under the lock, as Linux leaves its
+ *    lazy section before pte_unmap_unlock(): once the lock is dropped, the next holder
+ *    finds the tables and every TLB in agreement for this call's pages.
+ *
+ * The cost is interrupt latency: one call of 4096 pages keeps the tick waiting for its
+ * walk (tens of microseconds under TCG). A long walk could drop the lock between leaf
+ * tables; these calls promise all-or-nothing, so they don't.
+ */
 int map_pages(struct mm_struct *mm, unsigned long va, phys_addr_t pa, unsigned long npages,
 	      pgprot_t prot)
 {
-	unsigned long start = va, end = va + npages * PAGE_SIZE;
+	unsigned long start = va, end = va + npages * PAGE_SIZE, flags;
+	struct tlb_batch *batch;
+	bool floor;
 	int err = 0;
 
 	if (!range_ok(va, npages) || !IS_ALIGNED(pa, PAGE_SIZE))
 		return -EINVAL;
-	if (count_mapped(mm, va, npages))
+	spin_lock_irqsave(&mm->page_table_lock, flags);
+	if (count_mapped(mm, va, npages)) {
+		spin_unlock_irqrestore(&mm->page_table_lock, flags);
 		return -EEXIST; /* overlapping: nothing is changed */
+	}
 
 	lazy_mmu_mode_enable();
+	/* Fixed for the whole walk: the lock keeps interrupts (and so any switch) out. */
+	batch = deferring_batch();
+	floor = this_cpu()->pt_floor;
 	while (va < end && !err) {
 		unsigned long next = MIN(ALIGN_DOWN(va, LEVEL_SIZE(1)) + LEVEL_SIZE(1), end);
+		unsigned long n = (next - va) / PAGE_SIZE;
 		pte_t *ptep = walk(mm, va, true, &err);
 
-		for (; ptep && va < next; va += PAGE_SIZE, pa += PAGE_SIZE, ptep++)
-			pte_update(mm, va, ptep, mk_pte(pa, prot));
+		if (!ptep)
+			break;
+		if (batch || floor) {
+			make_ptes(floor ? NULL : batch, va, ptep, pa, prot, n);
+		} else {
+			for (unsigned long i = 0; i < n; i++)
+				entry_update(va + i * PAGE_SIZE, ptep + i,
+					     mk_pte(pa + i * PAGE_SIZE, prot), 0);
+		}
+		va = next;
+		pa += n * PAGE_SIZE;
 	}
 	if (err) {
 		/* Out of frames part-way: undo the pages mapped so far and every table made. */
 		clear_range(mm, start, npages);
 	}
 	lazy_mmu_mode_disable();
+	spin_unlock_irqrestore(&mm->page_table_lock, flags);
 	return err;
 }
 
 int unmap_pages(struct mm_struct *mm, unsigned long va, unsigned long npages)
 {
+	unsigned long flags;
+
 	if (!range_ok(va, npages))
 		return -EINVAL;
-	if (count_mapped(mm, va, npages) != npages)
+	spin_lock_irqsave(&mm->page_table_lock, flags);
+	if (count_mapped(mm, va, npages) != npages) {
+		spin_unlock_irqrestore(&mm->page_table_lock, flags);
 		return -ENOENT; /* a hole in the range: nothing is changed */
+	}
 
 	lazy_mmu_mode_enable();
 	clear_range(mm, va, npages);
 	lazy_mmu_mode_disable();
+	spin_unlock_irqrestore(&mm->page_table_lock, flags);
 	return 0;
 }
 
 int protect_pages(struct mm_struct *mm, unsigned long va, unsigned long npages, pgprot_t prot)
 {
-	unsigned long end = va + npages * PAGE_SIZE;
+	unsigned long end = va + npages * PAGE_SIZE, flags;
 
 	if (!range_ok(va, npages))
 		return -EINVAL;
-	if (count_mapped(mm, va, npages) != npages)
+	spin_lock_irqsave(&mm->page_table_lock, flags);
+	if (count_mapped(mm, va, npages) != npages) {
+		spin_unlock_irqrestore(&mm->page_table_lock, flags);
 		return -ENOENT;
+	}
 
 	lazy_mmu_mode_enable();
 	while (va < end) {
@@ -277,20 +423,25 @@ int protect_pages(struct mm_struct *mm, unsigned long va, unsigned long npages, 
 		pte_t *ptep = pte_lookup(mm, va);
 
 		for (; va < next; va += PAGE_SIZE, ptep++)
-			pte_update(mm, va, ptep, mk_pte(pte_pa(READ_ONCE(*ptep)), prot));
+			entry_update(va, ptep, mk_pte(pte_pa(READ_ONCE(*ptep)), prot), 0);
 	}
 	lazy_mmu_mode_disable();
+	spin_unlock_irqrestore(&mm->page_table_lock, flags);
 	return 0;
 }
 
+/* Under the lock: an unmap elsewhere could free a table this walk is reading. */
 int query_page(struct mm_struct *mm, unsigned long va, phys_addr_t *pa, pgprot_t *prot)
 {
-	pte_t *ptep = pte_lookup(mm, va);
-	pte_t pte;
+	unsigned long flags;
+	pte_t *ptep;
+	pte_t pte = __pte(0);
 
-	if (!ptep)
-		return -ENOENT;
-	pte = READ_ONCE(*ptep);
+	spin_lock_irqsave(&mm->page_table_lock, flags);
+	ptep = pte_lookup(mm, va);
+	if (ptep)
+		pte = READ_ONCE(*ptep);
+	spin_unlock_irqrestore(&mm->page_table_lock, flags);
 	if (pte_none(pte))
 		return -ENOENT;
 	*pa = pte_pa(pte) + (va & ~PAGE_MASK);
@@ -298,20 +449,26 @@ int query_page(struct mm_struct *mm, unsigned long va, phys_addr_t *pa, pgprot_t
 	return 0;
 }
 
+/* Hands out test areas; the lock makes "read next, advance it" one step on every CPU. */
+static DEFINE_SPINLOCK(test_area_lock);
+
 unsigned long vm_test_area(unsigned long npages)
 {
-	static unsigned long next = VM_TEST_START;
-	unsigned long va, flags;
+	static unsigned long next = VM_TEST_START; /* protected by test_area_lock */
+	unsigned long va, end, flags;
 
 	/*
 	 * Each area starts on its own leaf table (2 MiB) with an unmapped gap before the next,
-	 * so tests see their own tables come and go and an overrun faults.
+	 * so tests see their own tables come and go and an overrun faults. An area that does
+	 * not fit leaves `next` alone, so a smaller request may still succeed.
 	 */
-	local_irq_save(flags);
+	spin_lock_irqsave(&test_area_lock, flags);
 	va = next;
-	next = ALIGN_UP(va + (npages + 1) * PAGE_SIZE, LEVEL_SIZE(1));
-	local_irq_restore(flags);
-	if (next > VM_TEST_END || next < va)
-		return 0;
+	end = ALIGN_UP(va + (npages + 1) * PAGE_SIZE, LEVEL_SIZE(1));
+	if (npages >= (VM_TEST_END - va) / PAGE_SIZE || end > VM_TEST_END || end < va)
+		va = 0;
+	else
+		next = end;
+	spin_unlock_irqrestore(&test_area_lock, flags);
 	return va;
 }

@@ -14,6 +14,11 @@ static unsigned long range_end(const struct tlb_range *r)
 	return r->start + r->pages * PAGE_SIZE;
 }
 
+bool tlb_batch_empty(const struct tlb_batch *b)
+{
+	return b->nr_ranges == 0 && !b->flush_all && !b->sync_pending && b->nr_freed == 0;
+}
+
 bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va)
 {
 	va &= PAGE_MASK;
@@ -26,9 +31,23 @@ bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va)
 	return false;
 }
 
+bool tlb_batch_overlaps(const struct tlb_batch *b, unsigned long va, unsigned long pages)
+{
+	unsigned long end = (va & PAGE_MASK) + pages * PAGE_SIZE;
+
+	va &= PAGE_MASK;
+	if (b->flush_all)
+		return true;
+	for (unsigned int i = 0; i < b->nr_ranges; i++)
+		if (va < range_end(&b->ranges[i]) && b->ranges[i].start < end)
+			return true;
+	return false;
+}
+
 void tlb_batch_add(struct tlb_batch *b, unsigned long va)
 {
 	va &= PAGE_MASK;
+	b->queued = true;
 	if (b->flush_all || tlb_batch_contains(b, va))
 		return; /* already covered: a page is invalidated once per flush */
 
@@ -50,18 +69,13 @@ void tlb_batch_add(struct tlb_batch *b, unsigned long va)
 	}
 	if (b->nr_ranges == TLB_BATCH_RANGES) {
 		/* Too scattered to track: one full flush will cover this page and all others. */
-		b->flush_all = true;
+		tlb_batch_need_flush_all(b);
 		return;
 	}
 	b->ranges[b->nr_ranges].start = va;
 	b->ranges[b->nr_ranges].pages = 1;
 	b->nr_ranges++;
 	b->nr_pages++;
-}
-
-bool tlb_batch_empty(const struct tlb_batch *b)
-{
-	return b->nr_ranges == 0 && !b->flush_all && !b->sync_pending && b->nr_freed == 0;
 }
 
 void tlb_batch_init(struct tlb_batch *b)
@@ -72,6 +86,7 @@ void tlb_batch_init(struct tlb_batch *b)
 	b->nonleaf = false;
 	b->sync_pending = false;
 	b->nr_freed = 0;
+	b->queued = false;
 }
 
 void tlb_batch_flush(struct tlb_batch *b)
@@ -105,6 +120,7 @@ void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa)
 	if (b->nr_freed == TLB_BATCH_FREED)
 		tlb_batch_flush(b);
 	b->freed[b->nr_freed++] = pa;
+	b->queued = true;
 }
 
 void tlb_batch_flush_current(void)

@@ -1,4 +1,5 @@
 /* arm64 exception handling: fixups, call_nofault recovery, IRQ dispatch and crash reports. */
+#include <asm/debug-monitors.h>
 #include <asm/esr.h>
 #include <asm/gic.h>
 #include <asm/nofault.h>
@@ -238,6 +239,20 @@ void arm64_handle_sync(struct arm64_frame *f)
 	struct nofault_ctx *ctx = this_cpu()->nofault;
 	unsigned long fixup;
 
+	/*
+	 * Single steps first: a step is no fault, and its ELR (the *next* instruction) may be
+	 * one with an exception-table entry, which the fixup search below would act on.
+	 */
+	if (esr_ec(f->esr) == ESR_EC_SOFTSTP_CUR) {
+		if (arm64_step_trap(f))
+			return;
+		report_and_panic(f, "software step exception outside step_run()");
+	}
+	if (esr_ec(f->esr) == ESR_EC_BREAKPT_CUR) {
+		if (arm64_step_breakpoint(f))
+			return;
+		report_and_panic(f, "breakpoint exception nobody set");
+	}
 	record_fault(esr_ec(f->esr), fault_address(f), f->esr, f->elr);
 	fixup = search_exception_table(f->elr);
 	if (fixup) {

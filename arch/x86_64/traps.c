@@ -1,5 +1,6 @@
 /* x86-64 trap handling: fixups, call_nofault recovery, the timer interrupt and crash reports. */
 #include <asm/apic.h>
+#include <asm/debugreg.h>
 #include <asm/nofault.h>
 #include <asm/processor.h>
 #include <asm/tlbflush.h>
@@ -199,6 +200,16 @@ static void handle_exception(struct x86_frame *f)
 
 void x86_handle_trap(struct x86_frame *f)
 {
+	/*
+	 * #DB first: it is no fault, and its rip (the *next* instruction) may be one with an
+	 * exception-table entry, which handle_exception() would "fix up". Only step_run()'s
+	 * single steps are expected; any other #DB is reported.
+	 */
+	if (f->vector == X86_VEC_DB) {
+		if (x86_step_trap(f))
+			return;
+		report_and_panic(f, 0);
+	}
 	if (f->vector < X86_NR_EXCEPTIONS) {
 		handle_exception(f);
 		return;

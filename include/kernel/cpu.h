@@ -16,8 +16,21 @@ struct nofault_ctx;
 
 struct cpu {
 	unsigned int id;
-	/* > 0 while an interrupt handler runs on this CPU (see in_interrupt()). */
-	unsigned int irq_depth;
+	union {
+		struct {
+			/* > 0 while an interrupt handler runs on this CPU (see in_interrupt()). */
+			unsigned int irq_depth;
+			/* Non-zero while the lazy MMU trace is on (lazy_mmu_set_trace()). */
+			unsigned int lazy_mmu_tracing;
+		};
+		/*
+		 * Both at once: non-zero sends the lazy MMU fast paths (<mm/lazy_mmu.h>) to
+		 * the slow ones, in one load. irq_depth is written only by this CPU;
+		 * lazy_mmu_tracing by lazy_mmu_set_trace() on any CPU (a call racing with it
+		 * may go either way).
+		 */
+		u64 lazy_mmu_slow;
+	};
 	struct task *current_task; /* read it as `current` (kernel/task.h) */
 	/* Flush-instruction counters, incremented where each instruction is issued. */
 	struct tlb_stats tlb_stats;
@@ -25,6 +38,8 @@ struct cpu {
 	struct fault_info last_fault;
 	/* Armed by call_nofault(): where an unexpected fault resumes (arch-defined). */
 	struct nofault_ctx *nofault;
+	/* The benchmark's floor is on (mm/pgtable.c): set and cleared with interrupts off. */
+	bool pt_floor;
 };
 
 extern struct cpu cpus[NR_CPUS];

@@ -20,17 +20,21 @@
  *    the same CPU, would spin forever on a lock that can only be released by the code it
  *    interrupted. page_table_lock and the frame allocator's lock are such locks.
  *  - A holder never sleeps or yields: taking a lock raises the preemption count.
- *  - holder_cpu makes "this CPU already holds it" a clear panic instead of a silent hang.
+ *  - holder makes "this CPU already holds it" a clear panic instead of a silent hang.
+ *  - All zeroes is an unlocked lock, so a lock inside a zeroed structure needs no init.
  */
 typedef struct {
-	u16 next;  /* the next ticket to hand out */
-	u16 owner; /* the ticket being served */
-	int holder_cpu; /* -1 when free; for diagnostics and assert_spin_locked() only */
+	u16 next;	     /* the next ticket to hand out */
+	u16 owner;	     /* the ticket being served */
+	unsigned int holder; /* the holding CPU's id + 1, 0 when free: for diagnostics only */
 	const char *name;
 } spinlock_t;
 
-#define __SPIN_LOCK_UNLOCKED(n) { .next = 0, .owner = 0, .holder_cpu = -1, .name = (n) }
-#define DEFINE_SPINLOCK(x)	spinlock_t x = __SPIN_LOCK_UNLOCKED(#x)
+#define __SPIN_LOCK_UNLOCKED(n)                                 \
+	{                                                       \
+		.next = 0, .owner = 0, .holder = 0, .name = (n) \
+	}
+#define DEFINE_SPINLOCK(x) spinlock_t x = __SPIN_LOCK_UNLOCKED(#x)
 
 static inline void spin_lock_init(spinlock_t *l)
 {
@@ -42,33 +46,33 @@ static inline void spin_lock(spinlock_t *l)
 	u16 me;
 
 	preempt_disable();
-	if (unlikely(READ_ONCE(l->holder_cpu) == (int)this_cpu()->id))
+	if (unlikely(READ_ONCE(l->holder) == this_cpu()->id + 1))
 		panic("spin_lock(%s): this CPU already holds it (recursive lock or a handler "
 		      "taking a lock its interrupted task holds without irqsave)",
-		      l->name);
+		      l->name ? l->name : "unnamed");
 	me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
 		cpu_relax();
-	WRITE_ONCE(l->holder_cpu, (int)this_cpu()->id);
+	WRITE_ONCE(l->holder, this_cpu()->id + 1);
 }
 
 static inline void spin_unlock(spinlock_t *l)
 {
-	WRITE_ONCE(l->holder_cpu, -1);
+	WRITE_ONCE(l->holder, 0);
 	__atomic_store_n(&l->owner, (u16)(l->owner + 1), __ATOMIC_RELEASE);
 	preempt_enable();
 }
 
-#define spin_lock_irqsave(l, flags)                                                          \
-	do {                                                                                 \
-		local_irq_save(flags);                                                       \
-		spin_lock(l);                                                                \
+#define spin_lock_irqsave(l, flags)    \
+	do {                           \
+		local_irq_save(flags); \
+		spin_lock(l);          \
 	} while (0)
 
-#define spin_unlock_irqrestore(l, flags)                                                     \
-	do {                                                                                 \
-		spin_unlock(l);                                                              \
-		local_irq_restore(flags);                                                    \
+#define spin_unlock_irqrestore(l, flags)  \
+	do {                              \
+		spin_unlock(l);           \
+		local_irq_restore(flags); \
 	} while (0)
 
 static inline bool spin_is_locked(const spinlock_t *l)
@@ -80,5 +84,5 @@ static inline bool spin_is_locked(const spinlock_t *l)
 /* True when this CPU holds l: what a function that requires the lock can check. */
 static inline bool spin_held_here(const spinlock_t *l)
 {
-	return READ_ONCE(l->holder_cpu) == (int)this_cpu()->id;
+	return READ_ONCE(l->holder) == this_cpu()->id + 1;
 }

@@ -3,7 +3,7 @@
 
 #include <lib/types.h>
 #include <kernel/cpu.h>
-#include <mm/lazy_mmu.h>
+#include <mm/lazy_mmu_types.h>
 #include <mm/tlb_batch.h>
 
 struct task {

@@ -26,18 +26,17 @@
 #pragma once
 
 #include <lib/types.h>
+#include <kernel/irq.h>
+#include <kernel/task.h>
+#include <mm/lazy_mmu_types.h>
 #include <mm/tlb_batch.h>
+#include <mm/tlb_stats.h>
 #if __has_include(<asm/lazy_mmu.h>)
 #include <asm/lazy_mmu.h>
 #endif
 
-struct lazy_mmu_state {
-	u8 enable_count;
-	u8 pause_count;
-};
-
-void lazy_mmu_mode_enable(void);
-void lazy_mmu_mode_disable(void);
+static inline void lazy_mmu_mode_enable(void);
+static inline void lazy_mmu_mode_disable(void);
 void lazy_mmu_mode_pause(void);
 void lazy_mmu_mode_resume(void);
 /* In a section that is not paused, and not in interrupt context. */
@@ -48,8 +47,8 @@ bool is_lazy_mmu_mode_active(void);
  * benchmarks compare them in one boot:
  *   LAZY_MMU_BATCHED  defer inside active sections (the real thing; the default)
  *   LAZY_MMU_EAGER    complete every update at once, sections or not
- *   LAZY_MMU_FLOOR    no invalidation and no barrier at all: UNSAFE, benchmarks only, to
- *                     measure the bare PTE stores that no batching can go below
+ * (The benchmark's floor - bare stores, no maintenance at all - is no backend anyone can
+ * select: see pgtable_floor_begin() in <mm/mm.h>.)
  *
  * Switching inside an active section first flushes it (arch_flush_lazy_mmu_mode()), so
  * nothing queued under the old policy is left behind; the section stays open. Switching
@@ -58,12 +57,11 @@ bool is_lazy_mmu_mode_active(void);
 enum lazy_mmu_backend {
 	LAZY_MMU_BATCHED,
 	LAZY_MMU_EAGER,
-	LAZY_MMU_FLOOR,
 };
 
 void lazy_mmu_set_backend(enum lazy_mmu_backend backend);
 enum lazy_mmu_backend lazy_mmu_get_backend(void);
-/* "batched", "eager" or "floor". */
+/* "batched" or "eager". */
 const char *lazy_mmu_backend_name(enum lazy_mmu_backend backend);
 
 /*
@@ -101,8 +99,84 @@ static inline void arch_leave_lazy_mmu_mode(void)
 }
 #endif
 #ifndef arch_flush_lazy_mmu_mode
+/* The flush hook only drains the task's batch: an empty batch needs no call (the fast path). */
+#define LAZY_MMU_GENERIC_FLUSH
 static inline void arch_flush_lazy_mmu_mode(void)
 {
 	tlb_batch_flush_current();
 }
 #endif
+
+/*
+ * The fast paths: the transitions that change no arch state, inline, with no interrupt
+ * masking. Everything else - and every call while tracing, in interrupt context, paused or
+ * at a limit - goes to the out-of-line helpers in mm/lazy_mmu.c, which mask interrupts
+ * around the whole transition (see the comment there for why).
+ *
+ * Why these two need no masking: a nested enable() (count 1..254 -> +1) and a nested
+ * disable() whose flush has nothing to do (count 2..255 -> -1, empty batch) leave
+ * is_lazy_mmu_mode_active() true before and after and call no hook that changes anything.
+ * Whatever runs in between - an interrupt handler (for which every helper is a no-op and
+ * which never writes the task's counts), or a context switch (whose switch rule reads the
+ * counts: active before, active after) - sees a consistent state whichever side of the one
+ * store it lands on. Only the task itself ever writes its counts, so the load-modify-store
+ * cannot lose an update. The nested disable() still counts its arch_flush: it is the
+ * generic flush hook's call, found to have nothing to drain.
+ *
+ * "Both counts at once": enable_count is the low byte of the u16 (little-endian on both
+ * arches), so state - 1 < 254 means pause_count == 0 and enable_count in 1..254, and
+ * state - 2 < 254 means pause_count == 0 and enable_count in 2..255.
+ */
+void __lazy_mmu_mode_enable(void);
+void __lazy_mmu_mode_disable(void);
+
+/* Both counts as one number: enable_count + 256 * pause_count. */
+static inline u32 lazy_mmu_state_word(const struct lazy_mmu_state *s)
+{
+	u16 w;
+
+	__builtin_memcpy(&w, s, sizeof(w));
+	return w;
+}
+
+/*
+ * In interrupt context, or tracing (so that every call is traced): one per-CPU load says
+ * whether either holds (struct cpu's lazy_mmu_slow).
+ */
+static inline bool lazy_mmu_fast_path_off(void)
+{
+	/*
+	 * A plain load: irq_depth can't change under the code that reads it (a handler that
+	 * raises it lowers it again before the code it interrupted goes on), and a trace
+	 * switched on from another CPU may take effect a call late.
+	 */
+	return this_cpu()->lazy_mmu_slow != 0;
+}
+
+static inline void lazy_mmu_mode_enable(void)
+{
+	struct lazy_mmu_state *s = &current->lazy_mmu_state;
+	u32 w = lazy_mmu_state_word(s);
+
+	if (likely(!lazy_mmu_fast_path_off() && w - 1 < 254)) {
+		s->enable_count = (u8)(w + 1);
+		return;
+	}
+	__lazy_mmu_mode_enable();
+}
+
+static inline void lazy_mmu_mode_disable(void)
+{
+#ifdef LAZY_MMU_GENERIC_FLUSH
+	struct task *t = current;
+	struct lazy_mmu_state *s = &t->lazy_mmu_state;
+	u32 w = lazy_mmu_state_word(s);
+
+	if (likely(!lazy_mmu_fast_path_off() && w - 2 < 254 && !t->tlb_batch.queued)) {
+		s->enable_count = (u8)(w - 1);
+		count_tlb_event(arch_flush);
+		return;
+	}
+#endif
+	__lazy_mmu_mode_disable();
+}

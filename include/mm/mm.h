@@ -2,6 +2,7 @@
 #pragma once
 
 #include <lib/types.h>
+#include <kernel/spinlock.h>
 #include <mm/pte.h>
 #include <asm/pgtable.h>
 
@@ -10,6 +11,13 @@ struct boot_info;
 struct mm_struct {
 	phys_addr_t pgd; /* the root table (x86 PML4, arm64 L0) */
 	const char *name;
+	/*
+	 * Serialises every walk that changes this mm's tables, and every check-then-act on
+	 * them (is the range mapped? is this table empty? then change it). Taken with
+	 * interrupts saved, because interrupt handlers update page tables too: see
+	 * docs/memory.md, "Who may touch a page table".
+	 */
+	spinlock_t page_table_lock;
 };
 
 /* The kernel's address space. */
@@ -58,8 +66,22 @@ pte_t *pte_lookup(struct mm_struct *mm, unsigned long va);
  * The one door for every entry write, at any level. Writes pte at ptep (the entry that
  * translates va) and performs — or, while the lazy MMU mode is active, queues — exactly the
  * maintenance the change needs.
+ *
+ * Takes mm->page_table_lock for the one entry unless this CPU already holds it (map_pages()
+ * and friends hold it for their whole walk), so a caller outside any walk - a test, an
+ * interrupt handler - is serialised against the walks too.
  */
 void pte_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte);
+
+/*
+ * The benchmark's floor (kernel/bench.c only): between pgtable_floor_begin() and
+ * pgtable_floor_end(), on this CPU with interrupts off, entry writes are bare stores with
+ * no invalidation and no barrier - what no batching can go below. It can't break the
+ * mmu_gather rule: a table page unlinked meanwhile is freed by pgtable_floor_end(), after
+ * the full flush that also makes the TLB agree with the tables again.
+ */
+void pgtable_floor_begin(void);
+void pgtable_floor_end(void);
 
 /* An unused, unmapped, page-aligned VA range of npages for tests (never reused). */
 unsigned long vm_test_area(unsigned long npages);

@@ -24,6 +24,13 @@ struct tlb_batch {
 	bool sync_pending;	/* a new valid entry waits for its publishing barrier (arm64) */
 	phys_addr_t freed[TLB_BATCH_FREED]; /* table pages to free after the flush */
 	unsigned int nr_freed;
+	/*
+	 * Set by everything that queues work here (tlb_batch_add(), tlb_batch_free_table(),
+	 * tlb_batch_need_sync(), tlb_batch_need_flush_all()), cleared by tlb_batch_init(): so
+	 * clear means empty, in one byte - the lazy MMU fast path's test. (A batch built
+	 * by hand in a test may leave it clear; tlb_batch_flush() does not rely on it.)
+	 */
+	bool queued;
 };
 
 /* Empties b (a batch on the stack starts here). */
@@ -32,7 +39,23 @@ void tlb_batch_init(struct tlb_batch *b);
 void tlb_batch_add(struct tlb_batch *b, unsigned long va);
 /* True if the page at va awaits invalidation in b. */
 bool tlb_batch_contains(const struct tlb_batch *b, unsigned long va);
+/* True if any page of [va, va + pages * PAGE_SIZE) awaits invalidation in b. */
+bool tlb_batch_overlaps(const struct tlb_batch *b, unsigned long va, unsigned long pages);
 bool tlb_batch_empty(const struct tlb_batch *b);
+
+/* New valid entries await their publishing barrier (arm64). */
+static inline void tlb_batch_need_sync(struct tlb_batch *b)
+{
+	b->sync_pending = true;
+	b->queued = true;
+}
+
+/* Nothing precise is known any more: the flush drops everything. */
+static inline void tlb_batch_need_flush_all(struct tlb_batch *b)
+{
+	b->flush_all = true;
+	b->queued = true;
+}
 /* Queues a page-table page to be freed after the flush (flushes now if the list is full). */
 void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa);
 /*

@@ -30,9 +30,11 @@ struct tlb_stats {
 	u64 shootdowns;	 /* batches that needed remote CPUs (0 while NR_CPUS == 1) */
 	u64 batches;	 /* non-empty flushes of a tlb_batch */
 	u64 bbm_flushes; /* flushes forced by break-before-make inside a batch */
-	u64 arch_enter;	 /* arch_enter_lazy_mmu_mode() calls */
-	u64 arch_leave;	 /* arch_leave_lazy_mmu_mode() calls */
-	u64 arch_flush;	 /* arch_flush_lazy_mmu_mode() calls */
+	u64 queued_make_flushes; /* pages invalidated before a make because another context's
+				    batch still owed their invalidation (docs/memory.md) */
+	u64 arch_enter;		 /* arch_enter_lazy_mmu_mode() calls */
+	u64 arch_leave;		 /* arch_leave_lazy_mmu_mode() calls */
+	u64 arch_flush;		 /* arch_flush_lazy_mmu_mode() calls */
 	/* Per-form counts (u64s too): keep last, add generic counters above. */
 	struct arch_tlb_stats arch;
 };
@@ -45,4 +47,7 @@ void tlb_stats_reset(void);
  * Counts one event on this CPU. A single relaxed atomic add, so an interrupt handler that
  * counts between a task's load and store cannot make it lose an increment.
  */
-#define count_tlb_event(field) __atomic_fetch_add(&this_cpu()->tlb_stats.field, 1, __ATOMIC_RELAXED)
+#define count_tlb_event(field) count_tlb_events(field, 1)
+/* n events at once (a loop that made n entry stores counts them in one add). */
+#define count_tlb_events(field, n) \
+	__atomic_fetch_add(&this_cpu()->tlb_stats.field, (n), __ATOMIC_RELAXED)

@@ -9,6 +9,7 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kunit/test.h>
+#include <mm/lazy_mmu.h>
 
 struct cpu cpus[NR_CPUS];
 struct task mock_task = { .name = "host" };

@@ -3,6 +3,7 @@
 
 /* CPU exceptions with a fixed vector. */
 #define X86_VEC_DE	  0  /* divide error */
+#define X86_VEC_DB	  1  /* debug: single step (RFLAGS.TF), breakpoints */
 #define X86_VEC_NMI	  2  /* non-maskable interrupt */
 #define X86_VEC_BP	  3  /* breakpoint (int3) */
 #define X86_VEC_DF	  8  /* double fault */
