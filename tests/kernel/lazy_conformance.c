@@ -345,7 +345,8 @@ static void remap_from_irq(void *arg)
  * still cached), then the handler points the page at another frame, read-write. The
  * handler's update must take effect at once, over the task's queued one: it reads the new
  * frame (not the old one through the stale translation), and may write it.
- * (A handler making a page valid over a queued *clear* is irq_update_over_queued_page.)
+ * (A handler making a page valid over a queued *clear* is pt_concurrency's
+ * irq_pte_update_over_queued_page.)
  */
 static void interrupt_remap_over_a_queued_protect(struct kunit *test)
 {
