@@ -2,12 +2,15 @@
 #
 #   make setup               install what a fresh Debian 12 lacks (run as root)
 #   make [ARCH=x86_64|arm64] build build/<arch>/kernel.elf (+ lazymmu.iso / Image)
-#   make run   [ARCH=...]    boot the self-test suite in QEMU and show it
+#   make run   [ARCH=...]    boot the self-test suite, then the lazymmu> console (docs/console.md)
 #   make debug [ARCH=...]    boot halted with a gdb stub; gdb -x build/<arch>/gdbinit
 #   make test                host unit tests + both arches, every configuration
 #   make mutants             the mutation check: does every listed breakage fail a test?
+#   make test-model          the spin model of the lazy MMU state machine (tests/model)
 #   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
+#   make platform            full flush vs page-by-page crossover -> docs/platform.md
 #   make lint                cppcheck + clang-format check
+#   make compile_commands.json  for clangd/editors, from the real commands of both arches
 
 ARCH ?= x86_64
 ifeq ($(filter $(ARCH),x86_64 arm64),)
@@ -85,7 +88,8 @@ else
 IMAGES := $(KERNEL) $(BUILD)/Image
 endif
 
-.PHONY: all setup run debug test test-host test-runner mutants bench lint format clean help
+.PHONY: all setup run debug test test-host test-runner test-model mutants bench platform lint \
+	format clean help compile_commands.json
 all: $(IMAGES)
 
 $(BUILD)/obj/%.c.o: %.c $(HEADER_LIST)
@@ -143,16 +147,20 @@ $(HOST_BUILD)/unit_tests: $(HOST_OBJS) $(HOST_OBJ_LIST)
 setup:
 	@bash scripts/setup
 
-RUN_CONFIG_x86_64 := x86_64-grub
+# PVH on x86-64: the console needs "console" on the kernel command line, and the GRUB ISO's
+# is fixed (make test boots the ISO too). `make run </dev/null` ends by itself.
+RUN_CONFIG_x86_64 := x86_64-pvh
 RUN_CONFIG_arm64 := arm64-max
 
 run: all
-	$(PYTHON) tests/run --config $(RUN_CONFIG_$(ARCH)) -v
+	$(PYTHON) tests/run --config $(RUN_CONFIG_$(ARCH)) --console
 
 debug: all
-	@bash scripts/debug $(ARCH) $(BUILD)
+	@bash scripts/debug $(ARCH) $(BUILD) console
 
-# Everything: host tests, both arches in every configuration, and the runner's own checks.
+# Everything: host tests, the spin model, both arches in every configuration, and the
+# runner's own checks. The model runs once, inside tests/run --all (its 'model'
+# configuration), so its variants count in the final "N passed, N failed" line.
 test:
 	$(MAKE) ARCH=x86_64
 	$(MAKE) ARCH=arm64
@@ -165,13 +173,26 @@ test:
 mutants:
 	$(PYTHON) tests/mutants
 
+# The model alone, with a PASS/FAIL line per variant and the racy variants' counterexamples.
+test-model:
+	$(PYTHON) tests/model/check
+
 bench:
 	$(MAKE) ARCH=x86_64
 	$(MAKE) ARCH=arm64
 	$(PYTHON) tests/bench
 
+platform:
+	$(MAKE) ARCH=x86_64
+	$(MAKE) ARCH=arm64
+	$(PYTHON) tests/platform
+
 lint:
 	@bash scripts/lint
+
+# Always regenerated (phony): it must follow the Makefile's flags, not file dates.
+compile_commands.json:
+	$(PYTHON) scripts/compile_commands.py >$@.tmp && mv $@.tmp $@
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -180,4 +201,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,10p' Makefile
+	@sed -n '3,13p' Makefile

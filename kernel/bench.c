@@ -409,6 +409,140 @@ static int bench_rounds(const struct bench_area *areas)
 }
 
 /*
+ * The flush-strategy sweep (command line "bench bench.flush"; tests/platform turns it into
+ * docs/platform.md). The same protect_pages() call on N live pages, batched, drained either
+ * one page at a time (or by range TLBIs where the CPU has them: tlb_flush_ceiling = ~0) or
+ * by one full flush (tlb_flush_ceiling = 0). Where the two cross is what the flush ceiling
+ * should be on this machine. Same method as above: rounds interleave sizes and modes, the
+ * first is a warm-up, each timed call starts warm (warm_up()), counts must repeat exactly.
+ * Times are per call, not per page: a full flush costs about the same at any N.
+ */
+#define FLUSH_RUNS 21
+
+static const unsigned long flush_sizes[] = { 1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 128, 512 };
+#define FLUSH_SIZES ARRAY_SIZE(flush_sizes)
+
+enum { FLUSH_PAGES, FLUSH_FULL, FLUSH_MODES };
+static const char *const flush_mode_names[FLUSH_MODES] = { "pages", "full" };
+
+/* [size][mode]; cycles[] holds per-call counts here. */
+static struct bench_result flush_results[FLUSH_SIZES][FLUSH_MODES];
+
+static int flush_step(const struct bench_area *a, unsigned int mode, bool read_only,
+		      struct bench_result *r, bool record)
+{
+	unsigned long saved = tlb_flush_ceiling, pages = a->timed.pages, flags;
+	pgprot_t prot = bench_prot(read_only);
+	struct tlb_stats stats;
+	u64 t0, t1;
+	int err;
+
+	err = warm_up(a, BENCH_PROTECT, prot);
+	if (err) {
+		printk("bench: ERROR flush n=%lu: the warm-up call returned %d\n", pages, err);
+		return err;
+	}
+	tlb_flush_ceiling = mode == FLUSH_FULL ? 0 : ~0UL;
+	local_irq_save(flags);
+	tlb_stats_reset();
+	t0 = arch_cycles();
+	err = protect_pages(&init_mm, a->timed.va, pages, prot);
+	t1 = arch_cycles();
+	tlb_stats_read(&stats);
+	local_irq_restore(flags);
+	tlb_flush_ceiling = saved;
+	if (!err)
+		err = check_range(&a->timed, true, prot);
+	if (err) {
+		printk("bench: ERROR flush n=%lu mode=%s: protect failed or left the range wrong "
+		       "(%d)\n",
+		       pages, flush_mode_names[mode], err);
+		return err;
+	}
+	if (!record)
+		return 0;
+	if (r->nr == 0) {
+		r->stats = stats;
+	} else if (memcmp(&r->stats, &stats, sizeof(stats)) != 0) {
+		printk("bench: ERROR flush n=%lu mode=%s: the counts differ between rounds\n",
+		       pages, flush_mode_names[mode]);
+		return -EIO;
+	}
+	if (r->nr >= BENCH_SAMPLES_MAX)
+		return -ERANGE;
+	r->cycles[r->nr++] = t1 - t0;
+	return 0;
+}
+
+static int flush_print(const struct bench_result *r, unsigned long pages, unsigned int mode,
+		       u64 khz)
+{
+	u64 sorted[BENCH_SAMPLES_MAX], med, med_ns, lo_ns, hi_ns;
+
+	if (r->nr == 0)
+		return -EIO;
+	memcpy(sorted, r->cycles, r->nr * sizeof(sorted[0]));
+	sort_u64(sorted, r->nr);
+	med = r->nr % 2 ? sorted[r->nr / 2] * 1000
+			: (sorted[r->nr / 2 - 1] + sorted[r->nr / 2]) * 500;
+	if (milli_ns(med, khz, &med_ns) || milli_ns(sorted[0] * 1000, khz, &lo_ns) ||
+	    milli_ns(sorted[r->nr - 1] * 1000, khz, &hi_ns))
+		return -ERANGE;
+	printk("bench: flush n=%lu mode=%s ns_per_call=" MILLI_FMT " min_ns=" MILLI_FMT
+	       " max_ns=" MILLI_FMT " samples=%u tlbi_page=%llu tlbi_range=%llu tlbi_all=%llu\n",
+	       pages, flush_mode_names[mode], MILLI_ARG(med_ns), MILLI_ARG(lo_ns), MILLI_ARG(hi_ns),
+	       r->nr, (unsigned long long)r->stats.tlbi_page,
+	       (unsigned long long)r->stats.tlbi_range, (unsigned long long)r->stats.tlbi_all);
+	return 0;
+}
+
+static int bench_flush_run(phys_addr_t pa, u64 hz)
+{
+	static struct bench_area areas[FLUSH_SIZES];
+	unsigned int lines = 0;
+	int err = 0;
+
+	printk("bench: flush sweep runs=%u warmup=1\n", FLUSH_RUNS);
+	for (unsigned int i = 0; i < FLUSH_SIZES && !err; i++) {
+		err = range_setup(&areas[i].timed, flush_sizes[i], pa);
+		if (!err)
+			err = range_setup(&areas[i].twin, flush_sizes[i], pa);
+		/* protect needs live pages: both ranges are mapped for the whole sweep. */
+		if (!err)
+			err =
+			    map_pages(&init_mm, areas[i].timed.va, pa, flush_sizes[i], PAGE_KERNEL);
+		if (!err)
+			err =
+			    map_pages(&init_mm, areas[i].twin.va, pa, flush_sizes[i], PAGE_KERNEL);
+	}
+	for (unsigned int run = 0; run < FLUSH_RUNS && !err; run++)
+		for (unsigned int s = 0; s < FLUSH_SIZES && !err; s++)
+			for (unsigned int m = 0; m < FLUSH_MODES && !err; m++)
+				for (unsigned int ro = 0; ro < 2 && !err; ro++)
+					err = flush_step(&areas[s], m, ro == 0,
+							 &flush_results[s][m], run > 0);
+	for (unsigned int s = 0; s < FLUSH_SIZES && !err; s++) {
+		for (unsigned int m = 0; m < FLUSH_MODES && !err; m++) {
+			err = flush_print(&flush_results[s][m], flush_sizes[s], m, hz / 1000);
+			lines++;
+		}
+	}
+	for (unsigned int i = 0; i < FLUSH_SIZES; i++) {
+		int err1 = range_teardown(&areas[i].timed);
+		int err2 = range_teardown(&areas[i].twin);
+
+		if (!err)
+			err = err1 ? err1 : err2;
+	}
+	if (err) {
+		printk("bench: ERROR flush sweep failed (%d)\n", err);
+		return err;
+	}
+	printk("bench: end lines=%u\n", lines);
+	return 0;
+}
+
+/*
  * step_run() takes a void (*)(void *); the helpers take no argument. Calling them through
  * the cast is safe on both ABIs (the unused argument register is simply ignored) and lets
  * the count be exactly the helper's own instructions, with no wrapper around it. The cast
@@ -486,6 +620,8 @@ int bench_run(void)
 	       "frames=%#llx\n",
 	       (unsigned long long)hz, tlb_flush_ceiling, arch_has_range_tlbi() ? 1 : 0, BENCH_RUNS,
 	       (unsigned long long)pa);
+	if (cmdline_has(&boot_info, "bench.flush"))
+		return bench_flush_run(pa, hz);
 
 	for (unsigned int i = 0; i < BENCH_SIZES && !err; i++) {
 		err = range_setup(&areas[i].timed, bench_sizes[i], pa);

@@ -2,6 +2,7 @@
 #include <kernel/arch.h>
 #include <kernel/bench.h>
 #include <kernel/boot_info.h>
+#include <kernel/console.h>
 #include <kernel/exit.h>
 #include <kernel/irq.h>
 #include <kernel/printk.h>
@@ -10,6 +11,7 @@
 #include <mm/mm.h>
 #include <kunit/test.h>
 #include <mm/lazy_mmu.h>
+#include <mm/tlb_batch.h>
 
 /*
  * After every case: a case that leaves a lazy MMU section open, another backend selected
@@ -32,6 +34,12 @@ static void check_case_left_clean(struct kunit *test)
 		kunit_fail(test, false, __FILE__, __LINE__, "case left the %s backend selected",
 			   lazy_mmu_backend_name(lazy_mmu_get_backend()));
 		lazy_mmu_set_backend(LAZY_MMU_BATCHED);
+	}
+	if (__atomic_load_n(&tlb_batches_pending, __ATOMIC_RELAXED)) {
+		/* A leaked count would send every later make into a needless flush. */
+		kunit_fail(test, false, __FILE__, __LINE__, "case left %ld batch(es) pending",
+			   tlb_batches_pending);
+		__atomic_store_n(&tlb_batches_pending, 0, __ATOMIC_RELAXED);
 	}
 	if (irqs_disabled()) {
 		kunit_fail(test, false, __FILE__, __LINE__, "case left interrupts masked");
@@ -70,5 +78,8 @@ __noreturn void kmain(void)
 	kunit_post_case = check_case_left_clean;
 	failed = kunit_run_all(
 	    cmdline_get(&boot_info, "kunit.filter_glob", glob, sizeof(glob)) ? glob : NULL);
+	/* "console" (make run, make debug): the teaching prompt after the suite; it exits. */
+	if (cmdline_has(&boot_info, "console"))
+		console_run(failed ? EXIT_TESTS_FAILED : EXIT_PASS);
 	kernel_exit(failed ? EXIT_TESTS_FAILED : EXIT_PASS);
 }

@@ -14,7 +14,8 @@
  *
  * When a scheduler can switch tasks from a step point (see step_point_exit()), a stepped
  * task that is switched out keeps this CPU's state: another task's step_run() then gets
- * -EBUSY until the stepped one has finished, rather than mixing counts.
+ * -EBUSY until the stepped one has finished, rather than mixing counts. A stepped task
+ * must stay on its CPU until step_run() returns (this state and the arch's are per CPU).
  */
 struct step_state {
 	bool active;	  /* step_run() is running on this CPU */

@@ -47,23 +47,29 @@ static struct tlb_batch *deferring_batch(void)
  *         the batch of the task we interrupted (a task's batch is never drained behind its
  *         back, so we invalidate va alone, now). Outside interrupts a non-deferring task's
  *         own batch is always empty (pause, leave and a backend switch drain it).
+ *   other CPUs: a batch there may owe an invalidation of va too, and we can't look inside
+ *         it; if any batch but ours is pending (tlb_batches_pending), va is invalidated
+ *         now, on every CPU. (A task's batch is drained when it is switched out, so only
+ *         tasks running right now on other CPUs can have one.)
+ * For a run of `pages` makes from va (map_pages()), once for the whole run; invalidating
+ * a page nobody owed is harmless, and only one flush is issued either way.
  */
-static void complete_earlier_change(struct tlb_batch *own, struct tlb_batch *now, unsigned long va,
-				    int level)
+static void complete_earlier_change(struct tlb_batch *own, unsigned long va, unsigned long pages,
+				    bool nonleaf)
 {
-	if (own) {
-		if (arch_has_break_before_make() && tlb_batch_contains(own, va)) {
-			count_tlb_event(bbm_flushes);
-			tlb_batch_flush(own);
-		}
-		return;
+	struct tlb_batch *mine = &current->tlb_batch, now;
+
+	if (own && arch_has_break_before_make() && tlb_batch_overlaps(own, va, pages)) {
+		count_tlb_event(bbm_flushes);
+		tlb_batch_flush(own);
 	}
-	if (tlb_batch_contains(&current->tlb_batch, va)) {
-		tlb_batch_add(now, va);
-		if (level > 0)
-			now->nonleaf = true;
+	if ((!own && tlb_batch_overlaps(mine, va, pages)) || tlb_batch_owed_elsewhere(mine)) {
+		tlb_batch_init(&now);
+		for (unsigned long i = 0; i < pages; i++)
+			tlb_batch_add(&now, va + i * PAGE_SIZE);
+		now.nonleaf = nonleaf;
 		count_tlb_event(queued_make_flushes);
-		tlb_batch_flush(now);
+		tlb_batch_flush(&now);
 	}
 }
 
@@ -117,7 +123,7 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 		 * a frame change takes the break path above - so a permission change over it
 		 * needs no flush.)
 		 */
-		complete_earlier_change(batch, b, va, level);
+		complete_earlier_change(batch, va, 1, level > 0);
 	}
 
 	WRITE_ONCE(*ptep, pte);
@@ -126,6 +132,8 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 		tlb_batch_add(b, va);
 		if (level > 0)
 			b->nonleaf = true;
+		if (batch)
+			tlb_batch_note_pending(batch);
 	}
 	if (arch_pte_needs_sync(pte))
 		tlb_batch_need_sync(b);
@@ -301,8 +309,7 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
  * lock) and becomes valid, pages of consecutive frames, inside this call's own section.
  * The bookkeeping entry_update() does per entry is done once here, as Linux's set_ptes()
  * does for a run of entries:
- *   - the make rule (complete_earlier_change()) for the whole run: a break-before-make
- *     arch whose batch still owes an invalidation of any page of it flushes first;
+ *   - the make rule (complete_earlier_change()) once for the whole run;
  *   - no invalidation (nothing was valid), one publishing mark for all (arm64), one counter
  *     add for all the stores.
  * Only while deferring into our own batch, or for the floor (batch NULL, no maintenance):
@@ -311,10 +318,8 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
 static void make_ptes(struct tlb_batch *batch, unsigned long va, pte_t *ptep, phys_addr_t pa,
 		      pgprot_t prot, unsigned long n)
 {
-	if (batch && arch_has_break_before_make() && tlb_batch_overlaps(batch, va, n)) {
-		count_tlb_event(bbm_flushes);
-		tlb_batch_flush(batch);
-	}
+	if (batch)
+		complete_earlier_change(batch, va, n, false);
 	if (batch && arch_pte_needs_sync(mk_pte(pa, prot)))
 		tlb_batch_need_sync(batch);
 	for (unsigned long i = 0; i < n; i++, pa += PAGE_SIZE)

@@ -8,6 +8,7 @@
 #include <kernel/task.h>
 
 unsigned long tlb_flush_ceiling;
+long tlb_batches_pending; /* atomic: see <mm/tlb_batch.h> */
 
 static unsigned long range_end(const struct tlb_range *r)
 {
@@ -87,10 +88,13 @@ void tlb_batch_init(struct tlb_batch *b)
 	b->sync_pending = false;
 	b->nr_freed = 0;
 	b->queued = false;
+	b->counted = false;
 }
 
 void tlb_batch_flush(struct tlb_batch *b)
 {
+	bool counted = b->counted;
+
 	if (tlb_batch_empty(b))
 		return;
 	/*
@@ -112,6 +116,9 @@ void tlb_batch_flush(struct tlb_batch *b)
 	for (unsigned int i = 0; i < b->nr_freed; i++)
 		free_frame(b->freed[i]);
 	tlb_batch_init(b);
+	/* Every CPU has dropped what this batch owed: release orders the flush before it. */
+	if (counted)
+		__atomic_fetch_sub(&tlb_batches_pending, 1, __ATOMIC_RELEASE);
 }
 
 void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa)

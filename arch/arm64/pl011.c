@@ -1,4 +1,4 @@
-/* The PL011 console: polled output, usable from any context including exception handlers. */
+/* The PL011 console: polled output and input, usable from any context (exception handlers too). */
 #include <asm/io.h>
 #include <asm/pl011.h>
 #include <kernel/arch.h>
@@ -46,4 +46,17 @@ void arch_console_putc(char c)
 	while (mmio_read32(uart_base + UARTFR) & UARTFR_TXFF)
 		;
 	mmio_write32(uart_base + UARTDR, (u8)c);
+}
+
+/*
+ * Polled input: UARTIMSC stays 0, so the PL011 never raises its SPI and the GIC needs no
+ * routing for it; the console polls between timer ticks (kernel/console.c says why). A read
+ * of UARTDR pops one byte from the receive FIFO; bits 8-11 are its framing/parity/break/
+ * overrun flags, which a console has no use for, so only the byte is returned.
+ */
+int arch_console_getc(void)
+{
+	if (mmio_read32(uart_base + UARTFR) & UARTFR_RXFE)
+		return -1;
+	return (int)(mmio_read32(uart_base + UARTDR) & 0xff);
 }

@@ -17,6 +17,10 @@ __noreturn void kmain(void);
 /* One character to the boot console (COM1 / PL011). Must work from exception handlers. */
 void arch_console_putc(char c);
 
+/* The next byte received on the boot console, or -1 when none is waiting. Never blocks; safe
+ * with interrupts masked. Polled by kernel/console.c (see there why not interrupt-driven). */
+int arch_console_getc(void);
+
 /* Starts the interrupt controller and the periodic timer at TIMER_HZ. Called after mm_init()
  * (device registers are mapped by then). Interrupts stay masked until the caller enables them. */
 void arch_irq_init(void);

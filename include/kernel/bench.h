@@ -6,6 +6,8 @@
  * backends, and prints one "bench: op=... n=... mode=..." line per measurement (the format
  * tests/bench parses). Returns 0, or a negative errno after printing a "bench: ERROR" line:
  * a failed run never prints numbers for the measurement that failed.
+ * With "bench.flush" also on the command line it runs the flush-strategy sweep instead
+ * ("bench: flush n=... mode=pages|full ..." lines; tests/platform -> docs/platform.md).
  */
 int bench_run(void);
 
@@ -15,7 +17,11 @@ int bench_run(void);
  * outer section the caller has NOT opened (this opens and closes it), with the batched
  * backend and an empty batch, so neither call changes any arch state (the nested disable()
  * does call arch_flush_lazy_mmu_mode(), which finds nothing to do: counted too, as Linux's
- * nested disable does the same). Each count includes the helper's own ret and every callee.
+ * nested disable does the same). Each helper is stepped as a function of its own (an
+ * out-of-line copy when the header makes it inline), so each count includes its ret and
+ * every callee; inlined into a caller, the two rets go, the compiler may share address
+ * set-up between the two, and the caller may pay a frame for the slow-path calls: the
+ * out-of-line count is the one that does not depend on the caller.
  * pair = enable + disable. Returns 0, or a negative errno from step_run().
  */
 struct lazy_mmu_hotpath {

@@ -22,8 +22,12 @@ struct step_result {
  * interrupt mask. Returns 0, -EINVAL (fn or res NULL) or -EBUSY (a step_run() is already
  * running on this CPU: at_point can't start another one).
  *
- * Not for code that waits for an interrupt (hlt, wfi: stepping defeats "sti; hlt"), nor for
- * a call_nofault() armed *outside* step_run() whose fn faults inside the stepped code (the
+ * at_point runs inside the trap handler: it must return (no KUNIT_ASSERT_*, which would
+ * longjmp out of the handler and leave the stepped code stranded; use KUNIT_EXPECT_* and
+ * check afterwards).
+ *
+ * For short functions: every instruction is an exception round trip. Not for a
+ * call_nofault() armed *outside* step_run() whose fn faults inside the stepped code (the
  * unwind would jump over step_run()'s end). Real interrupts may arrive while fn is stepped:
  * their handlers are not stepped and do not change the counts. docs/testing.md has the
  * details per arch.

@@ -74,11 +74,12 @@ pte_t *pte_lookup(struct mm_struct *mm, unsigned long va);
 void pte_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte);
 
 /*
- * The benchmark's floor (kernel/bench.c only): between pgtable_floor_begin() and
- * pgtable_floor_end(), on this CPU with interrupts off, entry writes are bare stores with
- * no invalidation and no barrier - what no batching can go below. It can't break the
- * mmu_gather rule: a table page unlinked meanwhile is freed by pgtable_floor_end(), after
- * the full flush that also makes the TLB agree with the tables again.
+ * The benchmark's floor (kernel/bench.c only): between
+ * pgtable_floor_begin() and pgtable_floor_end(), on this CPU with interrupts off, entry
+ * writes are bare stores with no invalidation and no barrier - what no batching can go
+ * below. It can't break the mmu_gather rule: a table page unlinked meanwhile is freed by
+ * pgtable_floor_end(), after the full flush that also makes the TLB agree with the tables
+ * again.
  */
 void pgtable_floor_begin(void);
 void pgtable_floor_end(void);

@@ -6,6 +6,7 @@
 #include <mock_arch.h>
 #include <lib/printf.h>
 #include "../kernel/lazy_mmu_cases.h"
+#include "../model/lazy_mmu_table.h"
 
 static enum lm_hook lm_hook_of(enum mock_hook h)
 {
@@ -222,11 +223,171 @@ static void lazy_mmu_host_interrupt_at_every_window(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ok);
 }
 
+/* --- the shared transition table (tests/model/lazy_mmu_table.h), which spin checks too --- */
+
+/* What the table's one applicable row says a call does. */
+struct lmt_out {
+	enum lm_row row;
+	enum lm_hook hook;
+	int enable, pause; /* after the call */
+	bool misuse;
+};
+
+/* The table expanded as C: how many rows apply to (op, e, p, irq), the last one in *out. */
+static int lmt_lookup(enum lm_op op, int e, int p, bool irq, struct lmt_out *out)
+{
+	int rows = 0;
+
+#define LMT_E	e
+#define LMT_P	p
+#define LMT_IRQ irq
+#define LMT_MAX UINT8_MAX
+#define LMT_ROW(call, outcome, when, e_after, p_after, hook, misuse)                      \
+	if (op == LM_##call && (when)) {                                                  \
+		rows++;                                                                   \
+		*out = (struct lmt_out){ LM_ROW_##call##_##outcome, LM_##hook, (e_after), \
+					 (p_after), (misuse) };                           \
+	}
+	LAZY_MMU_TABLE(LMT_ROW)
+#undef LMT_ROW
+#undef LMT_MAX
+#undef LMT_IRQ
+#undef LMT_P
+#undef LMT_E
+	return rows;
+}
+
+/*
+ * The table itself, over the whole u8 x u8 state space in and out of interrupt context:
+ * exactly one row per call and state, no count leaving 0..255, every row used - and the
+ * reference model of lazy_mmu_cases.h (lm_model_call) agreeing with it everywhere, row for
+ * row, so the third transcription of design 3 can't drift either.
+ */
+static void lazy_mmu_host_table_complete(struct kunit *test)
+{
+	unsigned long used[LM_NR_ROWS] = { 0 }, bad = 0;
+	char first[200] = "";
+
+	KUNIT_ASSERT_EQ(test, LAZY_MMU_TABLE_ROWS, LM_NR_ROWS - 1); /* all but LM_ROW_NONE */
+	for (int op = LM_ENABLE; op <= LM_RESUME; op++)
+		for (int e = 0; e <= UINT8_MAX; e++)
+			for (int p = 0; p <= UINT8_MAX; p++)
+				for (int irq = 0; irq <= 1; irq++) {
+					struct lm_model m = { e, p, irq, false };
+					struct lmt_out t = { LM_ROW_NONE, LM_SEVERAL_HOOKS, -1, -1,
+							     0 };
+					int rows = lmt_lookup((enum lm_op)op, e, p, irq, &t);
+					struct lm_expect x = lm_model_call(&m, (enum lm_op)op);
+
+					used[t.row]++;
+					if (rows == 1 && t.enable >= 0 && t.enable <= UINT8_MAX &&
+					    t.pause >= 0 && t.pause <= UINT8_MAX &&
+					    x.row == t.row && x.hook == t.hook &&
+					    x.misuse == t.misuse && m.enable == t.enable &&
+					    m.pause == t.pause)
+						continue;
+					if (!bad++)
+						snprintf(
+						    first, sizeof(first),
+						    "%s at enable=%d pause=%d irq=%d: %d row(s) "
+						    "apply, "
+						    "the table says %s %s enable=%d pause=%d, the "
+						    "model %s %s enable=%d pause=%d",
+						    lm_op_names[op], e, p, irq, rows,
+						    lm_row_names[t.row], lm_hook_names[t.hook],
+						    t.enable, t.pause, lm_row_names[x.row],
+						    lm_hook_names[x.hook], m.enable, m.pause);
+				}
+	if (bad)
+		kunit_fail(test, false, __FILE__, __LINE__, "%lu disagreement(s); the first: %s",
+			   bad, first);
+	for (int row = LM_ROW_ENABLE_IRQ; row < LM_NR_ROWS; row++)
+		if (!used[row])
+			kunit_fail(test, false, __FILE__, __LINE__, "row %s applies nowhere",
+				   lm_row_names[row]);
+}
+
+/*
+ * mm/lazy_mmu.c against the table: from every corner state (counts 0, 1, 2, 3, 254, 255;
+ * task and interrupt context) each helper must change the counts, call the hook and warn
+ * exactly as the one applicable row says. Changing the code's transitions without the
+ * table (or the table without the code) fails here; the model is held to the same table.
+ */
+static void lazy_mmu_host_table_vs_code(struct kunit *test)
+{
+	static const int corners[] = { 0, 1, 2, 3, 254, 255 };
+	const struct lazy_mmu_state *s = &current->lazy_mmu_state;
+	unsigned long used[LM_NR_ROWS] = { 0 };
+	long calls = 0;
+	bool ok = true;
+
+	for (unsigned int ei = 0; ei < ARRAY_SIZE(corners) && ok; ei++)
+		for (unsigned int pi = 0; pi < ARRAY_SIZE(corners) && ok; pi++)
+			for (int irq = 0; irq <= 1 && ok; irq++)
+				for (int op = LM_ENABLE; op <= LM_RESUME && ok; op++) {
+					int e = corners[ei], p = corners[pi];
+					struct lm_model m = lm_start_model();
+					struct lmt_out t;
+					struct lm_obs o0, o1;
+					unsigned long warned, want_warn;
+					enum lm_hook seen;
+
+					lm_repeat(test, &m, LM_ENABLE, e, &ok);
+					lm_repeat(test, &m, LM_PAUSE, p, &ok);
+					if (irq)
+						lm_step(test, &m, LM_IRQ_ENTER, -1, &ok);
+					if (lmt_lookup((enum lm_op)op, e, p, irq, &t) != 1) {
+						kunit_fail(
+						    test, false, __FILE__, __LINE__,
+						    "no single row for %s at enable=%d pause=%d",
+						    lm_op_names[op], e, p);
+						ok = false;
+						break;
+					}
+					lm_arch_before();
+					lm_observe(&o0);
+					lm_do((enum lm_op)op);
+					lm_observe(&o1);
+					seen = lm_hook_between(&o0, &o1);
+					warned = o1.warnings - o0.warnings;
+					want_warn =
+					    lm_expect_warning((enum lm_warn_kind)op, t.misuse);
+					(void)lm_model_call(
+					    &m, (enum lm_op)op); /* keeps lm_unwind right */
+					if (seen != t.hook || s->enable_count != t.enable ||
+					    s->pause_count != t.pause || warned != want_warn) {
+						kunit_fail(test, false, __FILE__, __LINE__,
+							   "%s at enable=%d pause=%d irq=%d: row "
+							   "%s says %s "
+							   "enable=%d pause=%d warnings=%lu, the "
+							   "code did %s "
+							   "enable=%u pause=%u warnings=%lu",
+							   lm_op_names[op], e, p, irq,
+							   lm_row_names[t.row],
+							   lm_hook_names[t.hook], t.enable, t.pause,
+							   want_warn, lm_hook_names[seen],
+							   s->enable_count, s->pause_count, warned);
+						ok = false;
+					}
+					used[t.row]++;
+					calls++;
+					lm_unwind(test, &m, &ok);
+				}
+	kunit_info(test, "%ld calls from corner states, each as its table row says", calls);
+	for (int row = LM_ROW_ENABLE_IRQ; row < LM_NR_ROWS && ok; row++)
+		if (!used[row])
+			kunit_fail(test, false, __FILE__, __LINE__, "row %s never exercised",
+				   lm_row_names[row]);
+	KUNIT_EXPECT_TRUE(test, ok);
+}
+
 static struct kunit_case lazy_mmu_host_cases[] = {
 	LAZY_MMU_COMMON_CASES,
 	KUNIT_CASE(lazy_mmu_host_hook_log),
 	KUNIT_CASE(lazy_mmu_host_counts_hooks),
 	KUNIT_CASE(lazy_mmu_host_interrupt_at_every_window),
+	KUNIT_CASE(lazy_mmu_host_table_complete),
+	KUNIT_CASE(lazy_mmu_host_table_vs_code),
 	{},
 };
 

@@ -197,7 +197,39 @@ static void map_pages_over_own_queued_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, x, 2), 0);
 }
 
+/*
+ * tlb_batches_pending counts a task's batch from its first deferred invalidation to its
+ * flush - what another CPU's make asks before trusting that no batch owes its page. A new
+ * entry alone (nothing to invalidate) is not counted; a nested disable() ends the count.
+ */
+static void pending_count_follows_the_batch(struct kunit *test)
+{
+	struct ptc *c = test->priv;
+	unsigned long x = vm_test_area(2);
+	long base = __atomic_load_n(&tlb_batches_pending, __ATOMIC_RELAXED);
+	pte_t *ptep;
+
+	KUNIT_ASSERT_EQ(test, base, 0);
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, x, c->a, 2, PAGE_KERNEL), 0);
+	ptep = pte_lookup(&init_mm, x);
+	lazy_mmu_mode_enable();
+	lazy_mmu_mode_enable();
+	pte_update(&init_mm, x, ptep, __pte(0));
+	KUNIT_EXPECT_EQ(test, tlb_batches_pending, 1);
+	KUNIT_EXPECT_FALSE(test, tlb_batch_owed_elsewhere(&current->tlb_batch));
+	pte_update(&init_mm, x + PAGE_SIZE, ptep + 1, __pte(0));
+	KUNIT_EXPECT_EQ(test, tlb_batches_pending, 1); /* one batch, counted once */
+	lazy_mmu_mode_disable();
+	KUNIT_EXPECT_EQ(test, tlb_batches_pending, 0);
+	pte_update(&init_mm, x, ptep, mk_pte(c->b, PAGE_KERNEL));
+	KUNIT_EXPECT_EQ(test, tlb_batches_pending, 0);
+	lazy_mmu_mode_disable();
+	KUNIT_EXPECT_EQ(test, kunit_peek(x), TAG_B);
+	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, x, 1), 0);
+}
+
 static struct kunit_case pt_concurrency_cases[] = {
+	KUNIT_CASE(pending_count_follows_the_batch),
 	KUNIT_CASE(map_pages_over_own_queued_page),
 	KUNIT_CASE(irq_pte_update_over_queued_page),
 	KUNIT_CASE(irq_map_pages_over_queued_page),

@@ -67,6 +67,12 @@ class CommandTest(unittest.TestCase):
         self.assertEqual(qemu.command(qemu.BY_NAME["host"], "kunit.filter_glob=a*", self.ENV),
                          ["build/host/unit_tests", "kunit.filter_glob=a*"])
 
+    def test_model_is_the_check_script_in_ktap_mode(self):
+        model = qemu.BY_NAME["model"]
+        self.assertEqual(qemu.command(model, "kunit.filter_glob=lazy*", self.ENV),
+                         ["tests/model/check", "--ktap", "kunit.filter_glob=lazy*"])
+        self.assertEqual(model.artifact(), "tests/model/check")
+
     def test_never_kvm(self):
         for env in ({"QEMU_X86": "qemu-system-x86_64 -enable-kvm"},
                     {"QEMU_X86": "qemu-system-x86_64 -accel kvm"},

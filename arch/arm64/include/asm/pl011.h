@@ -6,7 +6,7 @@
 /* QEMU virt's first PL011, used before the device tree has told us where the UART is. */
 #define PL011_EARLY_BASE 0x09000000UL
 
-#define UARTDR	  0x000 /* data: a write queues one character */
+#define UARTDR	  0x000 /* data: a write queues one character, a read pops one */
 #define UARTFR	  0x018 /* flags */
 #define UARTIBRD  0x024 /* integer part of the baud-rate divisor */
 #define UARTFBRD  0x028 /* fractional part, in 64ths */
@@ -16,6 +16,7 @@
 #define UARTICR	  0x044 /* interrupt clear */
 
 #define UARTFR_BUSY	BIT(3) /* still transmitting (FIFO or shift register not empty) */
+#define UARTFR_RXFE	BIT(4) /* receive FIFO empty */
 #define UARTFR_TXFF	BIT(5) /* transmit FIFO full */
 #define UARTLCR_H_FEN	BIT(4)
 #define UARTLCR_H_WLEN8 (3UL << 5)
