@@ -3,6 +3,7 @@
 #include <kernel/fault.h>
 #include <kernel/printk.h>
 #include <kernel/sections.h>
+#include <kernel/task.h>
 #include <mm/pte.h>
 
 void print_frame_backtrace(unsigned long fp, unsigned long align)
@@ -22,8 +23,28 @@ void print_frame_backtrace(unsigned long fp, unsigned long align)
 	}
 }
 
+static bool in_page(unsigned long addr, unsigned long page)
+{
+	return page && addr >= page && addr < page + PAGE_SIZE;
+}
+
 bool in_stack_guard(unsigned long addr)
 {
-	return addr >= (unsigned long)__stack_guard &&
-	       addr < (unsigned long)__stack_guard + PAGE_SIZE;
+	const struct task *t = current;
+
+	return in_page(addr, (unsigned long)__stack_guard) || (t && in_page(addr, t->stack_guard));
+}
+
+void print_stack_overflow(unsigned long addr)
+{
+	const struct task *t = current;
+	const char *who = "boot";
+	unsigned long guard = (unsigned long)__stack_guard;
+
+	if (t && in_page(addr, t->stack_guard)) {
+		who = t->name;
+		guard = t->stack_guard;
+	}
+	printk("  stack overflow: task %s ran into the guard page below its stack [%#lx, %#lx)\n",
+	       who, guard, guard + PAGE_SIZE);
 }

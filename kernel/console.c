@@ -6,6 +6,7 @@
 #include <kernel/fault.h>
 #include <kernel/irq.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/sections.h>
 #include <kernel/boot_info.h>
 #include <kernel/task.h>
@@ -667,6 +668,103 @@ out:
 	demo_mem_put(&m);
 }
 
+/* Task A of the switch demo and the console task share this; A only writes ready. */
+static struct {
+	unsigned long va;
+	volatile bool ready, done, closed;
+	unsigned long queued; /* pages in A's batch right after its clear */
+} sw_demo;
+
+/* Clears the demo page inside a nested section, then spins: never yields, never sleeps. */
+static int switch_demo_task(void *arg)
+{
+	u64 end = arch_cycles() + 3 * arch_cycles_hz();
+
+	(void)arg;
+	(void)kunit_peek(sw_demo.va); /* cache the translation */
+	lazy_mmu_mode_enable();
+	lazy_mmu_mode_enable();
+	pte_update(&init_mm, sw_demo.va, pte_lookup(&init_mm, sw_demo.va), __pte(0));
+	sw_demo.queued = current->tlb_batch.nr_pages;
+	sw_demo.ready = true;
+	while (!sw_demo.done && arch_cycles() < end)
+		cpu_relax(); /* the tick preempts it in here */
+	lazy_mmu_mode_disable();
+	lazy_mmu_mode_disable();
+	sw_demo.closed = true;
+	while (!kthread_should_stop())
+		msleep(10);
+	return 0;
+}
+
+static void demo_switch(void)
+{
+	u64 end = arch_cycles() + 3 * arch_cycles_hz();
+	struct tlb_stats base, now, d;
+	struct demo_mem m;
+	struct task *a;
+
+	printk("switch: task A clears a page inside a nested section and spins without "
+	       "yielding; the console spins too, so only the timer tick switches between them.\n");
+	if (demo_mem_get(&m, 1))
+		goto out;
+	if (map_pages(&init_mm, m.va, m.frame[0], 1, PAGE_KERNEL)) {
+		printk("switch: map_pages failed\n");
+		goto out;
+	}
+	memset((void *)&sw_demo, 0, sizeof(sw_demo));
+	sw_demo.va = m.va;
+	preempt_disable(); /* A starts once its creation (mapping its stack) is off the trace */
+	a = kthread_run(switch_demo_task, NULL, "A");
+	trace_discard();
+	tlb_stats_read(&base);
+	preempt_enable();
+	if (!a) {
+		printk("switch: no memory for task A\n");
+		goto unmap;
+	}
+	while (!sw_demo.ready && arch_cycles() < end)
+		cpu_relax();
+	tlb_stats_read(&now);
+	stats_sub(&d, &now, &base);
+	trace_show();
+	printk("  console: running again, so A was preempted. A had %lu page queued; now its "
+	       "batch holds %lu, its counts are still enable=%u pause=%u;\n",
+	       sw_demo.queued, a->tlb_batch.nr_pages, a->lazy_mmu_state.enable_count,
+	       a->lazy_mmu_state.pause_count);
+	printk("  console: reading A's cleared page -> %s   [switch_leave=%llu switch_enter=%llu "
+	       "batches=%llu]\n",
+	       describe_read(kunit_peek(m.va)), (unsigned long long)d.switch_leave,
+	       (unsigned long long)d.switch_enter, (unsigned long long)d.batches);
+	printk("  console: its own section, while A is switched out:\n");
+	lazy_mmu_mode_enable();
+	lazy_mmu_mode_disable();
+	trace_show();
+	sw_demo.done = true;
+	printk("  console: msleep() until A has closed its section\n");
+	end = arch_cycles() + 3 * arch_cycles_hz();
+	while (!sw_demo.closed && arch_cycles() < end)
+		msleep(10);
+	trace_show();
+	tlb_stats_read(&now);
+	stats_sub(&d, &now, &base);
+	printk("  A, switched back in, closed its own section: switch_leave=%llu "
+	       "switch_enter=%llu (counted apart from the helpers' arch_enter=%llu "
+	       "arch_leave=%llu)\n",
+	       (unsigned long long)d.switch_leave, (unsigned long long)d.switch_enter,
+	       (unsigned long long)d.arch_enter, (unsigned long long)d.arch_leave);
+	kthread_stop(a);
+	trace_discard(); /* stopping A unmapped its stack: not part of the story */
+	printk("Notice: the switch completed A's batch and left the mode (switch_out), and "
+	       "re-entered it when A came back (switch_in); A's counts never changed.\n");
+unmap:
+	/* A cleared the entry itself; map and unmap once so the emptied table is freed. */
+	if (!map_pages(&init_mm, m.va, m.frame[0], 1, PAGE_KERNEL))
+		unmap_pages(&init_mm, m.va, 1);
+out:
+	demo_mem_put(&m);
+}
+
 static const unsigned long ceiling_sizes[] = { 1, 8, 32, 33, 34, 64 };
 
 /* protect_pages() on n pages toward prot under backend; the counts of that call. */
@@ -736,8 +834,8 @@ static const struct demo {
 	{ "stale", "a missing flush caught in the act, then the real path", demo_stale, NULL },
 	{ "irq", "an interrupt handler updating at once inside a section", demo_irq, NULL },
 	{ "ceiling", "per-page vs full flush as N grows", demo_ceiling, NULL },
-	{ "switch", "a task preempted inside a section", NULL,
-	  "tasks and the scheduler (design section 10)" },
+	{ "switch", "a task preempted inside a section, switched out and back in", demo_switch,
+	  NULL },
 	{ "smp", "a shootdown across CPUs with IPI counts", NULL,
 	  "SMP bring-up and shootdowns (design section 11)" },
 	{ "fork", "copy-on-write with the parent's flush", NULL,
@@ -908,23 +1006,20 @@ static void cmd_pages(int argc, char **argv)
 		       "emptied and was freed)\n");
 }
 
+/* One line of ps (called with the task list locked: printk only). */
+static void ps_line(const struct task *t, void *arg)
+{
+	(void)arg;
+	printk("  %-4u %-9s %15u %5u  %lu\n", t->cpu, t->name, t->lazy_mmu_state.enable_count,
+	       t->lazy_mmu_state.pause_count, t->tlb_batch.nr_pages);
+}
+
 static void cmd_ps(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
 	printk("  cpu  task      lazy_mmu enable pause  batch (pages queued)\n");
-	/*
-	 * Hook for the scheduler: today the only tasks are the boot flows, one per CPU. When
-	 * kernel/sched.c exists, walk its task list here instead, with the same columns.
-	 */
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		const struct task *t = cpus[cpu].current_task;
-
-		if (!t)
-			continue;
-		printk("  %-4u %-9s %15u %5u  %lu\n", cpu, t->name, t->lazy_mmu_state.enable_count,
-		       t->lazy_mmu_state.pause_count, t->tlb_batch.nr_pages);
-	}
+	sched_for_each_task(ps_line, NULL);
 }
 
 static void cmd_run(int argc, char **argv)

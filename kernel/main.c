@@ -6,6 +6,7 @@
 #include <kernel/exit.h>
 #include <kernel/irq.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/sections.h>
 #include <kernel/task.h>
 #include <mm/mm.h>
@@ -15,11 +16,14 @@
 
 /*
  * After every case: a case that leaves a lazy MMU section open, another backend selected
- * or interrupts masked fails, and the state is repaired so the next case starts clean.
+ * or interrupts masked fails, and the state is repaired so the next case starts clean. A
+ * case that leaves kernel threads running or preemption disabled fails too (the sched
+ * suites' .exit stops their threads before this runs).
  */
 static void check_case_left_clean(struct kunit *test)
 {
 	struct lazy_mmu_state *s = &current->lazy_mmu_state;
+	struct sched_stats sched;
 
 	if (s->enable_count || s->pause_count) {
 		kunit_fail(test, false, __FILE__, __LINE__,
@@ -45,6 +49,11 @@ static void check_case_left_clean(struct kunit *test)
 		kunit_fail(test, false, __FILE__, __LINE__, "case left interrupts masked");
 		local_irq_enable();
 	}
+	sched_stats_read(&sched);
+	if (sched.tasks || current->preempt_count)
+		kunit_fail(test, false, __FILE__, __LINE__,
+			   "case left %llu kernel threads running, preempt_count %u",
+			   (unsigned long long)sched.tasks, current->preempt_count);
 }
 
 __noreturn void kmain(void)
@@ -68,6 +77,7 @@ __noreturn void kmain(void)
 	frames_init(&boot_info);
 	task_init_boot();
 	mm_init();
+	sched_init(); /* the boot flow is CPU 0's first task; the suites run on it */
 	arch_irq_init();
 	local_irq_enable();
 

@@ -3,6 +3,7 @@
 #include <kernel/cpu.h>
 #include <kernel/irq.h>
 #include <kernel/panic.h>
+#include <kernel/sched.h>
 #include <lib/errno.h>
 
 /*
@@ -44,17 +45,17 @@ unsigned long step_traps_taken(void)
 }
 
 /*
- * The way back from an injected interrupt, and the ONE place to make a step point a
- * preemption point: a real interrupt leaves through irq_exit(), and a scheduler that
- * preempts on interrupt exit (irq_exit_maybe_preempt() or whatever it is called) must be
- * called here too, so that a switch can happen at every instruction boundary a real tick
- * could have hit. It runs on the stepped task's stack, in the trap handler, with the
- * stepped context's flags (TF, or SPSR.SS and PSTATE.D) saved in the trap frame, so
+ * The way back from an injected interrupt, and the ONE place that makes a step point a
+ * preemption point: a real interrupt leaves through irq_exit() and then the scheduler's
+ * irq_exit_maybe_preempt(), and so does this, so that a switch can happen at every
+ * instruction boundary a real tick could have hit (the sched_exhaustive suite forces one).
+ * It runs on the stepped task's stack, in the trap handler, with the stepped context's flags (TF, or SPSR.SS and PSTATE.D) saved in the trap frame, so
  * switching away and back later resumes the stepping exactly where it was.
  */
 static void step_point_exit(void)
 {
 	irq_exit();
+	irq_exit_maybe_preempt(true); /* a step point is one where interrupts are on */
 }
 
 static void step_point(struct step_state *s)

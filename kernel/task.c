@@ -1,5 +1,6 @@
-/* The boot task of each CPU. The scheduler, when it comes, adds a switch hook here. */
+/* The boot task of each CPU: the flow that booted it becomes its first task. */
 #include <kernel/task.h>
+#include <kernel/sections.h>
 #include <lib/string.h>
 
 struct cpu cpus[NR_CPUS];
@@ -12,5 +13,18 @@ void task_init_boot(void)
 
 	memset(t, 0, sizeof(*t));
 	t->name = "boot";
+	t->state = TASK_RUNNING;
+	t->on_rq = true;
+	t->cpu = cpu->id;
+	/* Only CPU 0 runs on the linker's boot stack; others set their own when they start. */
+	if (cpu->id == 0) {
+		t->stack_guard = (unsigned long)__stack_guard;
+		t->stack_top = (unsigned long)__stack_top;
+	}
 	cpu->current_task = t;
+}
+
+struct task *boot_task(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? &boot_tasks[cpu] : NULL;
 }

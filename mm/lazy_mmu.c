@@ -69,12 +69,16 @@ static void trace_line(const char *call, unsigned int depth_before, const struct
 		       const char *did)
 {
 	unsigned int indent = MIN(MIN(depth_before, nesting_depth(s)), TRACE_MAX_INDENT);
-	char who[48], line[128];
+	const struct task *t = current;
+	char who[48], task[TASK_NAME_LEN + 3] = "", line[160];
 	int n;
 
+	/* Kernel threads (they have a function) are named; the boot flow's lines stay bare. */
+	if (t && t->fn)
+		snprintf(task, sizeof(task), "[%s] ", t->name);
 	snprintf(who, sizeof(who), "%*s%s", (int)(2 * indent), "", call);
-	snprintf(line, sizeof(line), "lazy_mmu: %-15s -> %-12s enable=%u pause=%u", who, did,
-		 s->enable_count, s->pause_count);
+	snprintf(line, sizeof(line), "lazy_mmu: %s%-15s -> %-12s enable=%u pause=%u", task, who,
+		 did, s->enable_count, s->pause_count);
 	if (!trace_buf) {
 		printk("    # %s\n", line);
 		return;
@@ -318,4 +322,41 @@ void lazy_mmu_set_backend(enum lazy_mmu_backend to)
 		trace_line(call, depth, s, did);
 	}
 	local_irq_restore(flags);
+}
+
+/*
+ * The context-switch rule (design section 10), in one place. The scheduler's
+ * context_switch() calls lazy_mmu_switch_out() while prev is still current and
+ * lazy_mmu_switch_in() once next is, with interrupts masked throughout.
+ *
+ * Why the counts can be trusted here: every helper changes the counts and calls its arch
+ * hook inside one interrupts-masked stretch, and the scheduler switches tasks only at an
+ * interrupt exit whose interrupted code had interrupts on, or at an explicit call that no
+ * helper makes. So a task is never switched out between its count update and its hook -
+ * the Xen race (entered twice, or a leave lost) cannot happen - and "active" here means the
+ * arch mode really is on for it.
+ *
+ * Unlike in the helpers, the counts still say "active" while the leave hook runs: the
+ * section is suspended, not ended, and switching back in re-enters it with the same counts.
+ */
+void lazy_mmu_switch_out(struct task *prev)
+{
+	const struct lazy_mmu_state *s = &prev->lazy_mmu_state;
+
+	if (s->enable_count == 0 || s->pause_count > 0)
+		return;
+	count_tlb_event(switch_leave);
+	arch_leave_lazy_mmu_mode(); /* drains current's (prev's) batch: its updates take effect */
+	trace("switch_out", nesting_depth(s), s, "arch_leave");
+}
+
+void lazy_mmu_switch_in(struct task *next)
+{
+	const struct lazy_mmu_state *s = &next->lazy_mmu_state;
+
+	if (s->enable_count == 0 || s->pause_count > 0)
+		return;
+	count_tlb_event(switch_enter);
+	arch_enter_lazy_mmu_mode();
+	trace("switch_in", nesting_depth(s), s, "arch_enter");
 }

@@ -41,6 +41,15 @@ static void arm64_timer_start(void)
 	arm64_gic_enable(GIC_INTID_VTIMER);
 }
 
+/* The next tick comes one new period from now; later ones follow at the new rate. */
+void arch_timer_set_hz(unsigned int hz)
+{
+	tick_period = arch_counter_freq() / hz;
+	next_deadline = arch_counter_read() + tick_period;
+	arch_timer_set_cval(next_deadline);
+	isb();
+}
+
 void arch_irq_init(void)
 {
 	arm64_gic_init();

@@ -12,6 +12,8 @@
 #include <kernel/irq.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/task.h>
 #include <kernel/sections.h>
 #include <lib/errno.h>
 #include <lib/printf.h>
@@ -196,8 +198,10 @@ static void print_report(const struct arm64_frame *f, const char *what)
 		printk("  x%-2d %#018lx  x%-2d %#018lx  x%-2d %#018lx\n", i, (unsigned long)f->x[i],
 		       i + 1, (unsigned long)f->x[i + 1], i + 2, (unsigned long)f->x[i + 2]);
 	printk("  x30 %#018lx (lr)\n", (unsigned long)f->x[30]);
-	if (in_stack_guard(f->sp) || (ec_is_data_abort(ec) && in_stack_guard(fault_address(f))))
-		printk("  stack overflow: the boot stack ran into its guard page\n");
+	if (in_stack_guard(f->sp))
+		print_stack_overflow(f->sp);
+	else if (ec_is_data_abort(ec) && in_stack_guard(fault_address(f)))
+		print_stack_overflow(fault_address(f));
 	print_backtrace(f->elr, f->x[30], f->x[29]);
 }
 
@@ -271,7 +275,6 @@ void arm64_handle_irq(struct arm64_frame *f)
 	u32 iar = arm64_gic_ack();
 	unsigned int intid = iar & GIC_INTID_MASK;
 
-	(void)f;
 	/* Spurious: whatever was pending went away before we acknowledged it; no EOI. */
 	if (intid >= GIC_SPECIAL)
 		return;
@@ -285,6 +288,7 @@ void arm64_handle_irq(struct arm64_frame *f)
 	}
 	arm64_gic_eoi(iar);
 	irq_exit();
+	irq_exit_maybe_preempt(!(f->spsr & SPSR_I));
 }
 
 __noreturn void arm64_handle_unexpected(struct arm64_frame *f, unsigned long vector)
@@ -309,9 +313,9 @@ __noreturn void arm64_handle_bad_stack(struct arm64_frame *f, unsigned long vect
 	if (!IS_ALIGNED(f->sp, 16))
 		printk("\narm64: %s with a misaligned sp %#lx\n", v, (unsigned long)f->sp);
 	else
-		printk("\narm64: kernel stack overflow: %s with sp %#lx, whose exception frame "
-		       "would land in the guard page [%p, %p); reporting from the emergency "
-		       "stack\n",
-		       v, (unsigned long)f->sp, __stack_guard, __stack_guard + PAGE_SIZE);
+		printk("\narm64: kernel stack overflow in task %s: %s with sp %#lx, whose "
+		       "exception frame would land in an unmapped page (a stack's guard); "
+		       "reporting from the emergency stack\n",
+		       current ? current->name : "?", v, (unsigned long)f->sp);
 	report_and_panic(f, "exception on a bad stack");
 }

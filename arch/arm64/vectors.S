@@ -84,8 +84,13 @@ arm64_vectors:
  * (TPIDR_EL1, otherwise unused) that holds x0 meanwhile. IRQs, SErrors and debug
  * exceptions are masked on entry and none of these instructions can fault, so nothing can
  * come in between and reuse it. Limits: an overflow that jumps over the whole guard page
- * in one step (a frame of more than 4 KiB) isn't caught, and a later stack (per task)
- * would need its own bounds here.
+ * in one step (a frame of more than 4 KiB) isn't caught.
+ *
+ * Every kernel thread's stack has a guard page too (kernel/sched.c), at an address this
+ * code can't know, so the check also asks the MMU: "at s1e1w" translates the frame's
+ * lowest address as a write would, and PAR_EL1.F (bit 0) says whether that walk faulted.
+ * A guard page or any other unmapped address then sends us to the emergency stack too.
+ * It needs only x0, and PAR_EL1 is nobody else's.
  */
 .macro entry_stub name, vector, handler, returns
 \name:
@@ -94,6 +99,10 @@ arm64_vectors:
 	mov	x0, sp
 	tst	x0, #15
 	b.ne	2f
+	at	s1e1w, x0
+	isb			/* PAR_EL1 holds the result only after a context synchronization */
+	mrs	x0, par_el1
+	tbnz	x0, #0, 2f
 	adrp	x0, __stack_guard	/* page aligned, so adrp yields it exactly */
 	cmp	sp, x0
 	b.lo	1f

@@ -102,6 +102,14 @@ static u32 x86_lapic_timer_hz(void)
 	return (u32)x86_rate_from_hpet(elapsed, h1 - h0);
 }
 
+static u32 lapic_timer_hz; /* the LAPIC timer's input clock, measured once at boot */
+
+/* Writing the initial count restarts the countdown: the next tick comes one new period on. */
+void arch_timer_set_hz(unsigned int hz)
+{
+	lapic_write(LAPIC_TIMER_INIT, lapic_timer_hz / hz);
+}
+
 void arch_irq_init(void)
 {
 	u32 lapic_hz;
@@ -110,6 +118,7 @@ void arch_irq_init(void)
 	x86_hpet_init();
 	x86_lapic_enable();
 	lapic_hz = x86_lapic_timer_hz();
+	lapic_timer_hz = lapic_hz;
 
 	/* Periodic: the count reloads by itself, one interrupt every 1/TIMER_HZ s. */
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_PERIODIC | X86_TIMER_VECTOR);

@@ -13,6 +13,7 @@
 #include <kernel/irq.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/sections.h>
 #include <kernel/timer.h>
 #include <lib/errno.h>
@@ -137,8 +138,16 @@ static void print_report(const struct x86_frame *f, unsigned long cr2)
 	printk("  RBP %#018lx  R8  %#018lx  R9  %#018lx\n", f->rbp, f->r8, f->r9);
 	printk("  R10 %#018lx  R11 %#018lx  R12 %#018lx\n", f->r10, f->r11, f->r12);
 	printk("  R13 %#018lx  R14 %#018lx  R15 %#018lx\n", f->r13, f->r14, f->r15);
-	if (in_stack_guard(f->rsp) || (f->vector == X86_VEC_PF && in_stack_guard(cr2)))
-		printk("  stack overflow: the boot stack ran into its guard page\n");
+	/*
+	 * An overflow faults on the guard page, and delivering that #PF needs the same stack,
+	 * so it arrives as a #DF (on its own IST stack): CR2 still names the guard page then.
+	 */
+	if (in_stack_guard(f->rsp))
+		print_stack_overflow(f->rsp);
+	else if (f->vector == X86_VEC_PF && in_stack_guard(cr2))
+		print_stack_overflow(cr2);
+	else if (f->vector == X86_VEC_DF && in_stack_guard(read_cr2()))
+		print_stack_overflow(read_cr2());
 	print_backtrace(f->rip, f->rbp);
 }
 
@@ -220,6 +229,7 @@ void x86_handle_trap(struct x86_frame *f)
 		timer_tick();
 		x86_lapic_eoi();
 		irq_exit();
+		irq_exit_maybe_preempt(f->rflags & X86_RFLAGS_IF);
 		return;
 	case X86_SPURIOUS_VECTOR:
 	case X86_PIC_VECTOR_BASE + 7:

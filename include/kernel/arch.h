@@ -25,6 +25,10 @@ int arch_console_getc(void);
  * (device registers are mapped by then). Interrupts stay masked until the caller enables them. */
 void arch_irq_init(void);
 
+/* Reprograms the periodic timer to hz interrupts per second (TIMER_HZ after arch_irq_init()).
+ * Called with interrupts masked, by timer_set_hz() only. */
+void arch_timer_set_hz(unsigned int hz);
+
 /* Reports the result to the host and stops: x86 isa-debug-exit, arm64 semihosting. */
 __noreturn void arch_exit(int code);
 

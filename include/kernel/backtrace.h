@@ -11,5 +11,8 @@
  */
 void print_frame_backtrace(unsigned long fp, unsigned long align);
 
-/* True if addr lies in the unmapped page below the boot stack. */
+/* True if addr lies in the unmapped page below the boot stack or the running task's stack. */
 bool in_stack_guard(unsigned long addr);
+
+/* "stack overflow: task NAME ran into ...": names the task whose guard page holds addr. */
+void print_stack_overflow(unsigned long addr);

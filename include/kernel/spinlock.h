@@ -56,10 +56,16 @@ static inline void spin_lock(spinlock_t *l)
 	WRITE_ONCE(l->holder, this_cpu()->id + 1);
 }
 
-static inline void spin_unlock(spinlock_t *l)
+/* Releases l, leaving the preemption count raised (the first half of every unlock). */
+static inline void __spin_release(spinlock_t *l)
 {
 	WRITE_ONCE(l->holder, 0);
 	__atomic_store_n(&l->owner, (u16)(l->owner + 1), __ATOMIC_RELEASE);
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	__spin_release(l);
 	preempt_enable();
 }
 
@@ -69,10 +75,16 @@ static inline void spin_unlock(spinlock_t *l)
 		spin_lock(l);          \
 	} while (0)
 
+/*
+ * As in Linux, interrupts come back before the preemption count drops, so that a reschedule
+ * that came due while the lock was held (the tick found the slice used up) happens at the
+ * preempt_enable() here rather than at some later interrupt.
+ */
 #define spin_unlock_irqrestore(l, flags)  \
 	do {                              \
-		spin_unlock(l);           \
+		__spin_release(l);        \
 		local_irq_restore(flags); \
+		preempt_enable();         \
 	} while (0)
 
 static inline bool spin_is_locked(const spinlock_t *l)

@@ -5,6 +5,14 @@
 
 #define TIMER_HZ 100
 
+/*
+ * The tick rate: TIMER_HZ, unless a test raised it for a while with timer_set_hz() (the
+ * scheduler's stress test does, to preempt more often). msleep() follows the current rate.
+ */
+unsigned int timer_hz(void);
+/* 1..10000 Hz; anything else is refused with a warning. */
+void timer_set_hz(unsigned int hz);
+
 /* Ticks since the timer started. */
 u64 timer_ticks(void);
 

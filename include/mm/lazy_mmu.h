@@ -42,6 +42,16 @@ void lazy_mmu_mode_resume(void);
 /* In a section that is not paused, and not in interrupt context. */
 bool is_lazy_mmu_mode_active(void);
 
+struct task;
+/*
+ * The context-switch rule, called only by the scheduler (kernel/sched.c), interrupts masked:
+ * switching out a task (current) whose section is active completes its batch and leaves
+ * the arch mode; switching in a task (current again) whose section is active re-enters it.
+ * Neither changes the task's counts. Counted as switch_leave / switch_enter.
+ */
+void lazy_mmu_switch_out(struct task *prev);
+void lazy_mmu_switch_in(struct task *next);
+
 /*
  * Which maintenance policy pte_update() follows, switchable at run time so that tests and
  * benchmarks compare them in one boot:

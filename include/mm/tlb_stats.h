@@ -35,6 +35,9 @@ struct tlb_stats {
 	u64 arch_enter;		 /* arch_enter_lazy_mmu_mode() calls */
 	u64 arch_leave;		 /* arch_leave_lazy_mmu_mode() calls */
 	u64 arch_flush;		 /* arch_flush_lazy_mmu_mode() calls */
+	/* The context switch's own hook calls (lazy_mmu_switch_out/in), not in the three above. */
+	u64 switch_leave; /* arch_leave_lazy_mmu_mode() for a task switched out mid-section */
+	u64 switch_enter; /* arch_enter_lazy_mmu_mode() for a task switched back in */
 	/* Per-form counts (u64s too): keep last, add generic counters above. */
 	struct arch_tlb_stats arch;
 };

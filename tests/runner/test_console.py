@@ -255,6 +255,16 @@ class ConsoleChecks:
         self.assertEqual(sum(ints(handler, "tlbi_page") + ints(handler, "tlbi_range")), 1)
         self.assertEqual(ints(handler, "batches"), [1])
 
+    def test_demo_switch_leaves_and_reenters(self):
+        text = self.out["demo switch"]
+        self.assertRegex(text, r"\[A\]     switch_out +-> arch_leave +enable=2 pause=0")
+        self.assertRegex(text, r"\[A\]     switch_in +-> arch_enter +enable=2 pause=0")
+        self.assertIn("now its batch holds 0, its counts are still enable=2 pause=0", text)
+        self.assertIn("reading A's cleared page -> a FAULT", text)
+        self.assertRegex(text, r"switch_leave=1 switch_enter=1 \(counted apart from the "
+                               r"helpers' arch_enter=2 arch_leave=2\)")
+        self.assertLess(text.index("switch_out"), text.index("switch_in"))
+
     def test_demo_ceiling(self):
         rows = re.findall(r"N=(\d+) +batched: tlbi_page=(\d+) +tlbi_range=(\d+) "
                           r"tlbi_all=(\d+) batches=(\d+) +eager: tlbi_page=(\d+) +"
@@ -274,7 +284,7 @@ class ConsoleChecks:
         self.assertEqual((page, rng, full), (n, 0, 0))
 
     def test_unavailable_demos_say_so(self):
-        for name in ("switch", "smp", "fork"):
+        for name in ("smp", "fork"):
             self.assertIn(f"demo {name}: not available in this build: needs",
                           self.out["demo " + name])
         self.assertIn("no demo 'nosuch'", self.out["demo nosuch"])
@@ -320,6 +330,7 @@ class ConsoleChecks:
 
     def test_ps_and_run(self):
         self.assertRegex(self.one("ps"), r"\n  0 +boot +0 +0  0\n")
+        self.assertRegex(self.one("ps"), r"\n  0 +idle +0 +0  0\n")
         self.assertIn("no user programs in this build", self.one("run hello"))
 
     def test_exit_powers_off_with_status_0(self):

@@ -7,6 +7,7 @@
 #include <asm/lazy_mmu.h>
 #include <kernel/irq.h>
 #include <kernel/panic.h>
+#include <kernel/preempt.h>
 #include <kernel/printk.h>
 #include <kunit/test.h>
 #include <mm/lazy_mmu.h>
@@ -177,4 +178,13 @@ const char *mock_hook_name(enum mock_hook hook)
 		return "arch_flush";
 	}
 	return "?";
+}
+
+/*
+ * preempt_enable() calls this when a reschedule is pending (<kernel/preempt.h>). The host
+ * has one task and no scheduler: need_resched is never set there, so it is never reached.
+ */
+void preempt_schedule(void)
+{
+	panic("preempt_schedule() on the host: nothing sets need_resched there");
 }

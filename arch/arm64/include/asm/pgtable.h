@@ -94,6 +94,10 @@
 #define VM_TEST_START 0x0000400000000000UL
 #define VM_TEST_END   0x0000500000000000UL
 
+/* Kernel-thread stacks (kernel/sched.c): 1 GiB just above it, slot 160, unused by anything else. */
+#define KSTACK_AREA_START 0x0000500000000000UL
+#define KSTACK_AREA_END	  0x0000500040000000UL
+
 /*
  * Kernel protections. AF is preset (we never enable FEAT_HAFDBS), so hardware never writes
  * an entry: it reads exactly as it was made, which pte_pgprot() relies on.
