@@ -5,6 +5,7 @@
 #   make run   [ARCH=...]    boot the self-test suite, then the lazymmu> console (docs/console.md)
 #   make debug [ARCH=...]    boot halted with a gdb stub; gdb -x build/<arch>/gdbinit
 #   make test                host unit tests + both arches, every configuration
+#   make mutants             the mutation check: does every listed breakage fail a test?
 #   make test-model          the spin model of the lazy MMU state machine (tests/model)
 #   make bench               lazy vs eager vs floor on both arches -> docs/bench.md
 #   make platform            full flush vs page-by-page crossover -> docs/platform.md
@@ -69,6 +70,19 @@ SRCS := $(sort $(wildcard arch/$(ARCH)/*.c arch/$(ARCH)/*.S)) $(BOOT_SRCS) boot/
 	$(sort $(wildcard tests/kernel/*.c arch/$(ARCH)/tests/*.c)) $(SELFTEST_SRCS)
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
 
+# What the -MMD dependency files can't see. A header found by __has_include() is listed only
+# if it existed at the last compile, so one that appears later changes nothing; and a deleted
+# source leaves the kernel with a stale object linked in. So the list of every header on the
+# include path, and the list of objects, are each kept in a file that is rewritten only when
+# the list changes: every object depends on the first, the link on the second.
+# $(call list-file,FILE,WORDS): FILE, (re)written now if its content is not WORDS.
+list-file = $(shell mkdir -p $(dir $(1)) && \
+	if [ "$$(cat $(1) 2>/dev/null)" != "$(strip $(2))" ]; then \
+		printf '%s\n' "$(strip $(2))" > $(1); fi)$(1)
+HEADERS := $(sort $(wildcard include/*/*.h arch/$(ARCH)/include/asm/*.h))
+HEADER_LIST := $(call list-file,$(BUILD)/headers.list,$(HEADERS))
+OBJ_LIST := $(call list-file,$(BUILD)/objs.list,$(OBJS))
+
 KERNEL := $(BUILD)/kernel.elf
 ifeq ($(ARCH),x86_64)
 IMAGES := $(KERNEL) $(BUILD)/lazymmu.iso
@@ -76,19 +90,19 @@ else
 IMAGES := $(KERNEL) $(BUILD)/Image
 endif
 
-.PHONY: all setup run debug test test-host test-runner test-model bench platform lint \
+.PHONY: all setup run debug test test-host test-runner test-model mutants bench platform lint \
 	format clean help compile_commands.json
 all: $(IMAGES)
 
-$(BUILD)/obj/%.c.o: %.c
+$(BUILD)/obj/%.c.o: %.c $(HEADER_LIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.S.o: %.S
+$(BUILD)/obj/%.S.o: %.S $(HEADER_LIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ASFLAGS) -c $< -o $@
 
-$(KERNEL): $(OBJS) linker/$(ARCH).ld
+$(KERNEL): $(OBJS) $(OBJ_LIST) linker/$(ARCH).ld
 	$(CC) $(CFLAGS) $(LDFLAGS) $(OBJS) -lgcc -o $@
 
 $(BUILD)/Image: $(KERNEL)
@@ -116,17 +130,20 @@ HOST_SRCS := $(sort $(wildcard tests/host/*.c tests/host/mock/*.c)) \
 	     $(sort $(filter-out mm/kernel_map.c,$(wildcard mm/*.c))) \
 	     arch/arm64/tlbi_range.c $(sort $(wildcard arch/arm64/tests/host/*.c))
 HOST_OBJS := $(patsubst %,$(HOST_BUILD)/obj/%.o,$(HOST_SRCS))
+HOST_HEADERS := $(sort $(wildcard include/*/*.h tests/host/mock/asm/*.h arch/arm64/include/asm/*.h))
+HOST_HEADER_LIST := $(call list-file,$(HOST_BUILD)/headers.list,$(HOST_HEADERS))
+HOST_OBJ_LIST := $(call list-file,$(HOST_BUILD)/objs.list,$(HOST_OBJS))
 # The arm64 range-TLBI encoder is pure C: its files find arm64 headers, searched after the mock.
 $(HOST_BUILD)/obj/arch/arm64/%: HOST_CFLAGS += -Iarch/arm64/include
 # So is the device-tree reader (and its test): they need <asm/boot.h> for the PSCI conduit.
 $(HOST_BUILD)/obj/boot/fdt.c.o $(HOST_BUILD)/obj/tests/host/fdt_test.c.o: \
 	HOST_CFLAGS += -Iarch/arm64/include
 
-$(HOST_BUILD)/obj/%.c.o: %.c
+$(HOST_BUILD)/obj/%.c.o: %.c $(HOST_HEADER_LIST)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
 
-$(HOST_BUILD)/unit_tests: $(HOST_OBJS)
+$(HOST_BUILD)/unit_tests: $(HOST_OBJS) $(HOST_OBJ_LIST)
 	$(HOSTCC) $(HOST_CFLAGS) $(HOST_OBJS) -o $@
 
 -include $(HOST_OBJS:.o=.d)
@@ -160,6 +177,10 @@ test:
 	$(MAKE) $(HOST_BUILD)/unit_tests
 	$(PYTHON) tests/run --all $(SMP_ARG)
 
+# Each mutant of tests/mutants.txt in a scratch copy of the tree (docs/testing.md).
+mutants:
+	$(PYTHON) tests/mutants
+
 # The model alone, with a PASS/FAIL line per variant and the racy variants' counterexamples.
 test-model:
 	$(PYTHON) tests/model/check
@@ -188,4 +209,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,15p' Makefile

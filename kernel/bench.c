@@ -579,19 +579,33 @@ static void (*as_step_fn(void (*fn)(void)))(void *)
 	return (void (*)(void *))(void (*)(void))fn;
 }
 
+/*
+ * The fewest steps of HOTPATH_RUNS runs. Interrupts stay on (the irq points are part of the
+ * answer), and a real tick that lands inside an exclusive load/store sequence - the arm64
+ * counter increment, which the harness runs unstepped - makes its store fail and the loop
+ * run again: a retry only ever adds instructions, so the smallest count is the path's.
+ */
 int lazy_mmu_hotpath_count(struct lazy_mmu_hotpath *out)
 {
 	enum lazy_mmu_backend mode = lazy_mmu_get_backend();
-	struct step_result en, dis;
-	int err;
+	struct step_result en = { ~0UL, 0 }, dis = { ~0UL, 0 }, r;
+	int err = 0;
 
 	lazy_mmu_set_backend(LAZY_MMU_BATCHED);
 	lazy_mmu_mode_enable();
-	err = step_run(as_step_fn(lazy_mmu_mode_enable), NULL, NULL, NULL, &en);
-	if (!err) {
-		err = step_run(as_step_fn(lazy_mmu_mode_disable), NULL, NULL, NULL, &dis);
+	for (unsigned int i = 0; i < HOTPATH_RUNS && !err; i++) {
+		err = step_run(as_step_fn(lazy_mmu_mode_enable), NULL, NULL, NULL, &r);
 		if (err)
+			break;
+		if (r.steps < en.steps)
+			en = r;
+		err = step_run(as_step_fn(lazy_mmu_mode_disable), NULL, NULL, NULL, &r);
+		if (err) {
 			lazy_mmu_mode_disable(); /* the nested level is still open */
+			break;
+		}
+		if (r.steps < dis.steps)
+			dis = r;
 	}
 	lazy_mmu_mode_disable();
 	lazy_mmu_set_backend(mode);

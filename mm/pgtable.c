@@ -154,6 +154,22 @@ void pte_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte)
 	spin_unlock_irqrestore(&mm->page_table_lock, flags);
 }
 
+/*
+ * Table pages the floor unlinked, per CPU (the floor is on for one CPU, interrupts off):
+ * not the task's batch, whose own flush at the end of the floor's map/unmap call would run
+ * inside the floor. Marked flush_all so that even a list that fills up mid-floor frees
+ * nothing before a full flush.
+ */
+static struct tlb_batch floor_frees[NR_CPUS];
+
+static void floor_free_table(phys_addr_t pa)
+{
+	struct tlb_batch *f = &floor_frees[this_cpu()->id];
+
+	tlb_batch_need_flush_all(f);
+	tlb_batch_free_table(f, pa);
+}
+
 void pgtable_floor_begin(void)
 {
 	WARN_ONCE(!irqs_disabled(), "pgtable_floor_begin() with interrupts on");
@@ -167,11 +183,11 @@ void pgtable_floor_begin(void)
  */
 void pgtable_floor_end(void)
 {
-	struct tlb_batch *b = &current->tlb_batch;
+	struct tlb_batch *f = &floor_frees[this_cpu()->id];
 
 	this_cpu()->pt_floor = false;
-	tlb_batch_need_flush_all(b);
-	tlb_batch_flush(b);
+	tlb_batch_need_flush_all(f);
+	tlb_batch_flush(f);
 }
 
 /*
@@ -183,9 +199,8 @@ static void free_table_after_flush(phys_addr_t pa)
 	struct tlb_batch *batch = deferring_batch();
 
 	if (unlikely(this_cpu()->pt_floor)) {
-		/* The floor invalidated nothing: this page waits for pgtable_floor_end(). */
-		batch = &current->tlb_batch;
-		tlb_batch_need_flush_all(batch);
+		floor_free_table(pa);
+		return;
 	}
 	if (batch)
 		tlb_batch_free_table(batch, pa);

@@ -5,6 +5,7 @@
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
 #include <kernel/cpu.h>
+#include <kernel/task.h>
 
 unsigned long tlb_flush_ceiling;
 long tlb_batches_pending; /* atomic: see <mm/tlb_batch.h> */
@@ -96,6 +97,13 @@ void tlb_batch_flush(struct tlb_batch *b)
 
 	if (tlb_batch_empty(b))
 		return;
+	/*
+	 * The ceiling is policy, so it is decided here, once for every arch: past it one full
+	 * flush costs less than the pages one by one (and, on arm64 without range TLBIs, spares
+	 * every other CPU a storm of broadcast operations). The arch only sees flush_all.
+	 */
+	if (b->nr_pages > tlb_flush_ceiling)
+		b->flush_all = true;
 	if (b->nr_ranges || b->flush_all || b->sync_pending) {
 		arch_tlb_flush_batch(b);
 		count_tlb_event(batches);
@@ -120,4 +128,9 @@ void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa)
 		tlb_batch_flush(b);
 	b->freed[b->nr_freed++] = pa;
 	b->queued = true;
+}
+
+void tlb_batch_flush_current(void)
+{
+	tlb_batch_flush(&current->tlb_batch);
 }

@@ -32,6 +32,7 @@ void tlb_stats_read(struct tlb_stats *s)
 		for (size_t i = 0; i < TLB_STATS_COUNTERS; i++)
 			sum[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);
 	}
+	arch_tlb_stats_derive(s);
 }
 
 void tlb_stats_reset(void)

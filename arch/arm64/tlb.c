@@ -2,8 +2,6 @@
 #include <asm/barrier.h>
 #include <asm/tlbflush.h>
 #include <kernel/cpu.h>
-#include <kernel/task.h>
-#include <mm/lazy_mmu.h>
 #include <mm/pte.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
@@ -47,38 +45,6 @@ bool arch_has_range_tlbi(void)
 	return v;
 }
 
-/* Per-form counts: one set per CPU, added to atomically like count_tlb_event(). */
-static struct arm64_tlbi_stats tlbi_stats[NR_CPUS];
-#define count_tlbi_form(field) \
-	__atomic_fetch_add(&tlbi_stats[this_cpu()->id].field, 1, __ATOMIC_RELAXED)
-
-void arm64_tlbi_stats_read(struct arm64_tlbi_stats *s)
-{
-	*s = (struct arm64_tlbi_stats){ 0 };
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		const struct arm64_tlbi_stats *c = &tlbi_stats[cpu];
-
-		s->vale1is += __atomic_load_n(&c->vale1is, __ATOMIC_RELAXED);
-		s->vae1is += __atomic_load_n(&c->vae1is, __ATOMIC_RELAXED);
-		s->rvale1is += __atomic_load_n(&c->rvale1is, __ATOMIC_RELAXED);
-		s->rvae1is += __atomic_load_n(&c->rvae1is, __ATOMIC_RELAXED);
-		s->vmalle1is += __atomic_load_n(&c->vmalle1is, __ATOMIC_RELAXED);
-	}
-}
-
-void arm64_tlbi_stats_reset(void)
-{
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		struct arm64_tlbi_stats *c = &tlbi_stats[cpu];
-
-		__atomic_store_n(&c->vale1is, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->vae1is, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->rvale1is, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->rvae1is, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->vmalle1is, 0, __ATOMIC_RELAXED);
-	}
-}
-
 /*
  * Publishes new valid entries, when nothing needs invalidating (see arch_pte_needs_sync()
  * in asm/pgtable.h): "dsb ishst" waits until the entry stores are visible to every
@@ -94,6 +60,33 @@ static void publish_new_entries(void)
 	count_tlb_event(barriers);
 }
 
+/* The test record (asm/tlbflush.h): written by issue() only, read by the test that set it. */
+static struct arm64_tlbi_record *record_buf;
+static unsigned int record_cap, record_len;
+
+void arm64_tlbi_record_to(struct arm64_tlbi_record *buf, unsigned int cap)
+{
+	record_buf = cap ? buf : NULL;
+	record_cap = cap;
+	record_len = 0;
+}
+
+unsigned int arm64_tlbi_recorded(void)
+{
+	return record_len;
+}
+
+static void record(u64 operand, bool range, bool nonleaf)
+{
+	if (likely(!record_buf))
+		return;
+	if (record_len < record_cap)
+		record_buf[record_len] = (struct arm64_tlbi_record){ .operand = operand,
+								     .range = range,
+								     .nonleaf = nonleaf };
+	record_len++;
+}
+
 /*
  * One operation of a walk over a range. nonleaf: a table entry was cleared in this batch,
  * so walk-cache entries (which remember the tables above a leaf) must go too: the "all
@@ -105,22 +98,21 @@ static void issue(const struct arm64_tlbi_op *op, bool nonleaf)
 	if (op->range) {
 		if (nonleaf) {
 			tlbi_rvae1is(op->operand);
-			count_tlbi_form(rvae1is);
+			count_tlb_event(arch.rvae1is);
 		} else {
 			tlbi_rvale1is(op->operand);
-			count_tlbi_form(rvale1is);
+			count_tlb_event(arch.rvale1is);
 		}
-		count_tlb_event(tlbi_range);
 	} else {
 		if (nonleaf) {
 			tlbi_vae1is(op->va);
-			count_tlbi_form(vae1is);
+			count_tlb_event(arch.vae1is);
 		} else {
 			tlbi_vale1is(op->va);
-			count_tlbi_form(vale1is);
+			count_tlb_event(arch.vale1is);
 		}
-		count_tlb_event(tlbi_page);
 	}
+	record(op->range ? op->operand : tlbi_va_operand(op->va), op->range, nonleaf);
 }
 
 /*
@@ -146,8 +138,7 @@ void arch_flush_tlb_all(void)
 {
 	dsb(ishst);
 	tlbi_vmalle1is();
-	count_tlbi_form(vmalle1is);
-	count_tlb_event(tlbi_all);
+	count_tlb_event(arch.vmalle1is); /* tlbi_all is derived from it */
 	dsb(ish);
 	isb();
 }
@@ -161,7 +152,7 @@ void arch_tlb_flush_batch(const struct tlb_batch *b)
 		publish_new_entries();
 		return;
 	}
-	if (b->flush_all || b->nr_pages > tlb_flush_ceiling) {
+	if (b->flush_all) {
 		arch_flush_tlb_all();
 		return;
 	}
@@ -177,14 +168,4 @@ void arch_tlb_flush_batch(const struct tlb_batch *b)
 	}
 	dsb(ish); /* every CPU has completed the TLBIs */
 	isb();	  /* and this one refetches through the new tables */
-}
-
-void arch_flush_lazy_mmu_mode(void)
-{
-	tlb_batch_flush(&current->tlb_batch);
-}
-
-void arch_leave_lazy_mmu_mode(void)
-{
-	tlb_batch_flush(&current->tlb_batch);
 }

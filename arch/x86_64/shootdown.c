@@ -66,7 +66,8 @@ unsigned int x86_shootdown_timeout_ms = SHOOTDOWN_TIMEOUT_MS;
 
 static void flush_for(const struct x86_flush_info *info)
 {
-	if (info->flush_all || info->nr_pages > tlb_flush_ceiling) {
+	/* The initiator's choice (generic policy: past tlb_flush_ceiling, flush_all is set). */
+	if (info->flush_all) {
 		x86_flush_tlb_all();
 		count_remote(full_flushes, 1);
 		return;

@@ -1,8 +1,7 @@
 /* The x86-64 TLB backend: a batch is drained with one invlpg per page, or one full flush. */
 #include <asm/shootdown.h>
 #include <asm/tlbflush.h>
-#include <kernel/task.h>
-#include <mm/lazy_mmu.h>
+#include <kernel/cpu.h>
 #include <mm/pte.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
@@ -44,7 +43,7 @@ static void flush_local(const struct tlb_batch *b)
 	 * never set here (arch_pte_needs_sync() is false), and b->nonleaf needs nothing extra:
 	 * invlpg also drops every paging-structure-cache entry (SDM vol. 3, 4.10.4.1).
 	 */
-	if (b->flush_all || b->nr_pages > tlb_flush_ceiling) {
+	if (b->flush_all) {
 		arch_flush_tlb_all();
 		return;
 	}
@@ -69,14 +68,4 @@ void arch_tlb_flush_batch(const struct tlb_batch *b)
 	x86_shootdown_begin(&sd, b);
 	flush_local(b);
 	x86_shootdown_end(&sd);
-}
-
-void arch_flush_lazy_mmu_mode(void)
-{
-	tlb_batch_flush(&current->tlb_batch);
-}
-
-void arch_leave_lazy_mmu_mode(void)
-{
-	tlb_batch_flush(&current->tlb_batch);
 }

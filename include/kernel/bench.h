@@ -32,4 +32,7 @@ struct lazy_mmu_hotpath {
 	unsigned long disable_irq_points; /* could arrive (interrupts enabled) */
 };
 
+/* Each helper is stepped this many times, inside one outer section; the fewest steps count. */
+#define HOTPATH_RUNS 3
+
 int lazy_mmu_hotpath_count(struct lazy_mmu_hotpath *out);

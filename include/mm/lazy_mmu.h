@@ -17,8 +17,9 @@
  * paused is a silent no-op, as in Linux.
  *
  * The arch hooks are arch_enter_lazy_mmu_mode(), arch_leave_lazy_mmu_mode() and
- * arch_flush_lazy_mmu_mode(): an arch defines them in <asm/lazy_mmu.h> (and #defines their
- * names); a missing header or a missing hook is a no-op. A hook is called with interrupts
+ * arch_flush_lazy_mmu_mode(): an arch may define them in <asm/lazy_mmu.h> (and #define their
+ * names); a missing enter hook is a no-op, a missing leave or flush hook drains the task's
+ * TLB batch (below). A hook is called with interrupts
  * disabled, after the counts have changed: it sees is_lazy_mmu_mode_active() as it will be
  * when the helper returns (true inside enter and flush, false inside leave).
  */
@@ -28,6 +29,7 @@
 #include <kernel/irq.h>
 #include <kernel/task.h>
 #include <mm/lazy_mmu_types.h>
+#include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
 #if __has_include(<asm/lazy_mmu.h>)
 #include <asm/lazy_mmu.h>
@@ -93,14 +95,25 @@ static inline void arch_enter_lazy_mmu_mode(void)
 {
 }
 #endif
+/*
+ * Leaving and flushing are the same on every arch that batches in the task's struct
+ * tlb_batch (both of ours): drain it. Leave because updates must be in effect once the
+ * section ends (or pauses), flush because a nested disable() promises the same while the mode
+ * stays on. Entering needs no work: pte_update() starts queueing as soon as the generic layer
+ * says the section is active. An arch with other needs defines its own hook (and its name).
+ */
 #ifndef arch_leave_lazy_mmu_mode
 static inline void arch_leave_lazy_mmu_mode(void)
 {
+	tlb_batch_flush_current();
 }
 #endif
 #ifndef arch_flush_lazy_mmu_mode
+/* The flush hook only drains the task's batch: an empty batch needs no call (the fast path). */
+#define LAZY_MMU_GENERIC_FLUSH
 static inline void arch_flush_lazy_mmu_mode(void)
 {
+	tlb_batch_flush_current();
 }
 #endif
 

@@ -86,8 +86,17 @@ static inline void tlb_batch_need_flush_all(struct tlb_batch *b)
 }
 /* Queues a page-table page to be freed after the flush (flushes now if the list is full). */
 void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa);
-/* Issues everything b holds (arch_tlb_flush_batch), frees queued tables, empties b. */
+/*
+ * Issues everything b holds (arch_tlb_flush_batch), frees queued tables, empties b. A batch of
+ * more than tlb_flush_ceiling pages is handed to the arch as flush_all.
+ */
 void tlb_batch_flush(struct tlb_batch *b);
+/*
+ * Drains the current task's batch: what arch_flush_lazy_mmu_mode() and
+ * arch_leave_lazy_mmu_mode() do on every arch that batches through struct tlb_batch (the
+ * generic defaults in <mm/lazy_mmu.h>).
+ */
+void tlb_batch_flush_current(void);
 
 /*
  * Batches of more pages than this are flushed with one full flush instead of page by page.
@@ -97,7 +106,11 @@ extern unsigned long tlb_flush_ceiling;
 
 /* --- arch contract (arch/<arch>/tlb.c) --- */
 
-/* Issues the maintenance for b, counting every instruction in this CPU's tlb_stats. */
+/*
+ * Issues the maintenance for b, counting every instruction in this CPU's tlb_stats:
+ * b->flush_all means one full flush (tlb_batch_flush() has already applied the ceiling),
+ * else every page of b->ranges.
+ */
 void arch_tlb_flush_batch(const struct tlb_batch *b);
 /* Drops every translation of this CPU (counted as tlbi_all). */
 void arch_flush_tlb_all(void);

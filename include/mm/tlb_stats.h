@@ -2,6 +2,23 @@
 #pragma once
 
 #include <lib/types.h>
+#if __has_include(<asm/tlb_stats.h>)
+#include <asm/tlb_stats.h>
+#endif
+
+/*
+ * An arch that issues several forms of one kind of invalidation (arm64: vale1is and vae1is
+ * are both "per page") counts each form in struct arch_tlb_stats, and ONLY there: the generic
+ * tlbi_page/tlbi_range/tlbi_all of such an arch are never incremented, but computed from the
+ * per-form counts by arch_tlb_stats_derive() whenever tlb_stats_read() sums them. So there is
+ * one source of truth per instruction, and the two views cannot drift apart. An arch with one
+ * form per kind (x86-64) counts the generic fields directly and needs neither.
+ */
+#ifndef arch_tlb_stats_derive
+struct arch_tlb_stats {
+};
+#define arch_tlb_stats_derive(s) ((void)(s))
+#endif
 
 struct tlb_stats {
 	u64 pte_writes;	 /* entry stores through pte_update() (any level) */
@@ -21,9 +38,11 @@ struct tlb_stats {
 	/* The context switch's own hook calls (lazy_mmu_switch_out/in), not in the three above. */
 	u64 switch_leave; /* arch_leave_lazy_mmu_mode() for a task switched out mid-section */
 	u64 switch_enter; /* arch_enter_lazy_mmu_mode() for a task switched back in */
+	/* Per-form counts (u64s too): keep last, add generic counters above. */
+	struct arch_tlb_stats arch;
 };
 
-/* Sum of every CPU's counters. */
+/* Sum of every CPU's counters (derived generic fields computed from the per-form ones). */
 void tlb_stats_read(struct tlb_stats *s);
 void tlb_stats_reset(void);
 

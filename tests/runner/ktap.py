@@ -531,13 +531,50 @@ def blames(verdict: Verdict, target: str) -> Optional[Case]:
     return None
 
 
-def expect_failure(verdict: Verdict, target: str):
-    """For runner self-tests: (True, why) if the boot failed and blamed target."""
+# How a case can fail, for --expect-fail SUITE.CASE:KIND.
+ASSERT_KIND, CRASH_KIND, TIMEOUT_KIND = "assert", "crash", "timeout"
+FAIL_KINDS = (ASSERT_KIND, CRASH_KIND, TIMEOUT_KIND)
+_CHECK_FAILED = re.compile(r"\b(EXPECTATION|ASSERTION) FAILED at \S+:\d+")
+
+
+def failure_kind(verdict: Verdict, case: Case) -> str:
+    """How case failed: one of FAIL_KINDS, or a description of something else.
+
+    assert   the kernel reported 'not ok' after a failed check's diagnostic
+             ('... EXPECTATION FAILED at FILE:LINE' or ASSERTION), and exited 1
+    crash    the output stopped during the case and the kernel exited 2 (an exception
+             report or a panic; the runner shows it under the case)
+    timeout  the runner killed the boot while the case was running
+    """
+    if case.why == "TIMEOUT":
+        return TIMEOUT_KIND if verdict.timeout_message else "a TIMEOUT the runner did not see"
+    if case.why.startswith("no result"):
+        if verdict.exit_code == 2:
+            return CRASH_KIND
+        return (f"the output stopped during it, but the kernel exited "
+                f"{verdict.exit_code if verdict.exit_code is not None else 'without a code'}"
+                f" (a crash exits 2)")
+    if case.why.startswith("not ok"):
+        if not any(_CHECK_FAILED.search(d) for d in case.diagnostics):
+            return "'not ok' without a failed check's diagnostic"
+        if verdict.exit_code != 1:
+            return f"'not ok', but the kernel exited {verdict.exit_code} (an assertion exits 1)"
+        return ASSERT_KIND
+    return case.why or "an unknown failure"
+
+
+def expect_failure(verdict: Verdict, target: str, kind: Optional[str] = None):
+    """For runner self-tests: (True, why) if the boot failed and blamed target, and, when
+    kind is given, the case failed in that way (FAIL_KINDS); (False, why) otherwise."""
     if verdict.passed:
         return False, f"the run passed, but {target} should have failed"
     case = blames(verdict, target)
     if case:
-        return True, f"{case.full_name} reported: {case.why}"
+        how = failure_kind(verdict, case)
+        if kind is not None and how != kind:
+            return False, (f"{case.full_name} failed, but as {how}, not as {kind} "
+                           f"({case.why})")
+        return True, f"{case.full_name} reported: {case.why} ({how})"
     failed = [c.full_name for c in verdict.cases if c.status == FAIL]
     found = ", ".join(failed) if failed else "; ".join(verdict.problems) or "nothing"
     return False, f"the run failed, but the report does not blame {target} (it blames: {found})"

@@ -411,7 +411,7 @@ class ExpectFailTest(unittest.TestCase):
     def test_named_failure(self):
         ok, why = ktap.expect_failure(judge(FAILING, rc=3), "harness.some_case")
         self.assertTrue(ok, why)
-        self.assertEqual(why, "harness.some_case reported: not ok")
+        self.assertEqual(why, "harness.some_case reported: not ok (assert)")
 
     def test_timed_out_case(self):
         ok, why = ktap.expect_failure(judge(HANGING, rc=None, timeout=10), "timer.stops")

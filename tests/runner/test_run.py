@@ -205,13 +205,65 @@ class CliTest(unittest.TestCase):
 
     def test_expect_fail_inverts(self):
         args = ["--config", "x86_64-pvh", "--filter", "harness", "--expect-fail"]
-        rc, out = self.run_cli(test_ktap.FAILING, 3, *args, "harness.some_case")
+        rc, out = self.run_cli(test_ktap.FAILING, 3, *args, "harness.some_case:assert")
         self.assertEqual((rc, out.splitlines()[-1]), (0, "1 passed, 0 failed"), out)
         self.assertIn("build/x86_64-selftest/kernel.elf", self.read("argv"))
-        rc, out = self.run_cli(test_ktap.FAILING, 3, *args, "timer.fires")
+        self.assertIn("(assert)", out)
+        rc, out = self.run_cli(test_ktap.FAILING, 3, *args, "timer.fires:assert")
         self.assertEqual((rc, out.splitlines()[-1]), (1, "0 passed, 1 failed"), out)
-        rc, out = self.run_cli(test_ktap.PASSING, 1, *args, "harness.some_case")
+        rc, out = self.run_cli(test_ktap.PASSING, 1, *args, "harness.some_case:assert")
         self.assertEqual((rc, out.splitlines()[-1]), (1, "0 passed, 1 failed"), out)
+
+    def expect(self, serial, rc, target, hang=False):
+        """One --expect-fail run: (exit status, last line, output)."""
+        extra = ["--timeout", "1"] if hang else []
+        code, out = self.run_cli(serial, rc, "--config", "x86_64-pvh", *extra,
+                                 "--expect-fail", target, hang=hang)
+        return code, out.splitlines()[-1], out
+
+    def test_expect_fail_checks_the_kind_of_an_assertion(self):
+        code, last, out = self.expect(test_ktap.FAILING, 3, "harness.some_case:assert")
+        self.assertEqual((code, last), (0, "1 passed, 0 failed"), out)
+        for wrong in ("crash", "timeout"):
+            code, last, out = self.expect(test_ktap.FAILING, 3, f"harness.some_case:{wrong}")
+            self.assertEqual((code, last), (1, "0 passed, 1 failed"), out)
+            self.assertIn(f"harness.some_case failed, but as assert, not as {wrong}", out)
+
+    def test_expect_fail_checks_the_kind_of_a_crash(self):
+        # isa-debug-exit: exit 2 -> QEMU status 5.
+        code, last, out = self.expect(test_ktap.CRASHING, 5, "tlb.flush_range:crash")
+        self.assertEqual((code, last), (0, "1 passed, 0 failed"), out)
+        code, last, out = self.expect(test_ktap.CRASHING, 5, "tlb.flush_range:assert")
+        self.assertEqual((code, last), (1, "0 passed, 1 failed"), out)
+        self.assertIn("failed, but as crash, not as assert", out)
+        # The same stop with exit 1 is no crash: something else ended the output.
+        stopped = test_ktap.CRASHING.replace("lazymmu: exit 2", "lazymmu: exit 1")
+        code, last, out = self.expect(stopped, 3, "tlb.flush_range:crash")
+        self.assertEqual((code, last), (1, "0 passed, 1 failed"), out)
+        self.assertIn("the kernel exited 1 (a crash exits 2)", out)
+
+    def test_expect_fail_checks_the_kind_of_a_timeout(self):
+        code, last, out = self.expect(test_ktap.HANGING, 0, "timer.stops:timeout", hang=True)
+        self.assertEqual((code, last), (0, "1 passed, 0 failed"), out)
+        code, last, out = self.expect(test_ktap.HANGING, 0, "timer.stops:crash", hang=True)
+        self.assertEqual((code, last), (1, "0 passed, 1 failed"), out)
+        self.assertIn("failed, but as timeout, not as crash", out)
+
+    def test_expect_fail_assert_needs_a_failed_check(self):
+        # 'not ok' with no EXPECTATION/ASSERTION FAILED diagnostic is not an assertion.
+        bare = test_ktap.FAILING.replace("        # some_case: EXPECTATION FAILED at "
+                                         "tests/kernel/x.c:10\n", "")
+        self.assertNotEqual(bare, test_ktap.FAILING)
+        code, last, out = self.expect(bare, 3, "harness.some_case:assert")
+        self.assertEqual((code, last), (1, "0 passed, 1 failed"), out)
+        self.assertIn("without a failed check's diagnostic", out)
+
+    def test_expect_fail_needs_a_kind(self):
+        for bad in ("harness.some_case", "harness.some_case:boom", ":assert"):
+            code, out = self.run_cli(test_ktap.FAILING, 3, "--config", "x86_64-pvh",
+                                     "--expect-fail", bad)
+            self.assertEqual(code, 2, out)
+            self.assertIn("--expect-fail wants SUITE.CASE:KIND", out)
 
     def test_missing_artifact_fails_with_make_hint(self):
         rc, out = self.run_cli(test_ktap.PASSING, 0, "--config", "arm64-max")

@@ -65,16 +65,14 @@ static void a64_exit(struct kunit *test)
 	free_frame(t->b);
 }
 
-/* Generic and per-form counters, read together. */
+/* The counters: generic fields in .s, arm64's per-form ones in .s.arch. */
 struct counts {
 	struct tlb_stats s;
-	struct arm64_tlbi_stats f;
 };
 
 static void reset(void)
 {
 	tlb_stats_reset();
-	arm64_tlbi_stats_reset();
 }
 
 static struct counts counts(void)
@@ -82,7 +80,6 @@ static struct counts counts(void)
 	struct counts c;
 
 	tlb_stats_read(&c.s);
-	arm64_tlbi_stats_read(&c.f);
 	return c;
 }
 
@@ -91,12 +88,12 @@ static u64 invalidations(const struct counts *c)
 	return c->s.tlbi_page + c->s.tlbi_range + c->s.tlbi_all;
 }
 
-/* The two views must agree: every TLBI was counted once generically and once by form. */
+/* The generic view is derived from the per-form counts: the derivation must add up. */
 static void expect_consistent(struct kunit *test, const struct counts *c)
 {
-	KUNIT_EXPECT_EQ(test, c->f.vale1is + c->f.vae1is, c->s.tlbi_page);
-	KUNIT_EXPECT_EQ(test, c->f.rvale1is + c->f.rvae1is, c->s.tlbi_range);
-	KUNIT_EXPECT_EQ(test, c->f.vmalle1is, c->s.tlbi_all);
+	KUNIT_EXPECT_EQ(test, c->s.arch.vale1is + c->s.arch.vae1is, c->s.tlbi_page);
+	KUNIT_EXPECT_EQ(test, c->s.arch.rvale1is + c->s.arch.rvae1is, c->s.tlbi_range);
+	KUNIT_EXPECT_EQ(test, c->s.arch.vmalle1is, c->s.tlbi_all);
 }
 
 /*
@@ -116,6 +113,137 @@ static char whole_page(unsigned long va)
 		if (buf[i] != word_of(frame, i))
 			return 'X';
 	return frame == 'A' || frame == 'B' ? frame : 'X';
+}
+
+/*
+ * The oracle for operation counts, independent of arm64_tlbi_walk_count(): the fewest
+ * operations that can cover exactly n pages, by dynamic programming over every size one
+ * operation can have - 1 page (per-address form), or (NUM + 1) * 2^(5 * SCALE + 1) pages
+ * (range form, the Arm ARM's formula, written out here again). The backend claims its walk
+ * is minimal, so its count must equal this. Without FEAT_TLBIRANGE: one per page.
+ */
+static unsigned long fewest_ops(unsigned long n, bool range)
+{
+	static u8 best[BIG + 1];
+	static bool built;
+
+	if (!range)
+		return n;
+	if (!built) {
+		best[0] = 0;
+		for (unsigned long len = 1; len <= BIG; len++) {
+			unsigned int b = best[len - 1] + 1U; /* one per-address operation */
+
+			for (unsigned int scale = 0; scale < 4; scale++)
+				for (unsigned long num = 0; num < 32; num++) {
+					unsigned long size = (num + 1) << (5 * scale + 1);
+
+					if (size <= len && best[len - size] + 1U < b)
+						b = best[len - size] + 1U;
+				}
+			best[len] = (u8)b;
+		}
+		built = true;
+	}
+	return n <= BIG ? best[n] : 0;
+}
+
+/* What one issued operation covers, in page numbers (VA >> 12). */
+struct span {
+	unsigned long first, pages;
+	unsigned int scale; /* range forms only */
+};
+
+/*
+ * Decodes an operand as the CPU reads it (the Arm ARM's field layout, not the encoder's
+ * helpers): per-address form ASID [63:48], TTL [47:44], VA[55:12] in [43:0]; range form
+ * ASID [63:48], TG [47:46], SCALE [45:44], NUM [43:39], TTL [38:37], BaseADDR [36:0],
+ * covering (NUM + 1) << (5 * SCALE + 1) pages. Fields we never use must be 0 (ASID, TTL: no
+ * hint), and TG must be 01 (4 KiB): with any other TG the CPU may invalidate nothing.
+ */
+static bool decode(struct kunit *test, const struct arm64_tlbi_record *r, struct span *sp)
+{
+	u64 x = r->operand;
+
+	if (x >> 48) {
+		kunit_fail(test, false, __FILE__, __LINE__, "operand %#llx: ASID not 0",
+			   (unsigned long long)x);
+		return false;
+	}
+	if (!r->range) {
+		if ((x >> 44) & 15) {
+			kunit_fail(test, false, __FILE__, __LINE__, "operand %#llx: TTL not 0",
+				   (unsigned long long)x);
+			return false;
+		}
+		sp->first = x & ((1ULL << 44) - 1);
+		sp->pages = 1;
+		sp->scale = 0;
+		return true;
+	}
+	if (((x >> 46) & 3) != 1 || ((x >> 37) & 3) != 0) {
+		kunit_fail(test, false, __FILE__, __LINE__,
+			   "range operand %#llx: TG not 01 or TTL not 0", (unsigned long long)x);
+		return false;
+	}
+	sp->scale = (unsigned int)(x >> 44) & 3;
+	sp->first = x & ((1ULL << 37) - 1);
+	sp->pages = (((x >> 39) & 31) + 1) << (5 * sp->scale + 1);
+	return true;
+}
+
+#define MAX_RECORDS BIG /* a 512-page walk without range forms */
+
+/*
+ * Decodes every recorded operation and checks that, together, they cover exactly the pages
+ * of ranges[0..nr) (sorted, not adjacent): no page missed, none outside, none twice.
+ * Returns how many operations of each SCALE were range forms in *scales (4 entries).
+ */
+static bool ops_cover_exactly(struct kunit *test, const struct arm64_tlbi_record *rec,
+			      unsigned int n, const struct tlb_range *ranges, unsigned int nr,
+			      unsigned int *scales)
+{
+	static struct span sp[MAX_RECORDS];
+	unsigned int k = 0;
+
+	KUNIT_ASSERT_LE(test, n, MAX_RECORDS);
+	for (unsigned int i = 0; i < n; i++) {
+		if (!decode(test, &rec[i], &sp[i]))
+			return false;
+		if (scales && rec[i].range)
+			scales[sp[i].scale]++;
+	}
+	/* Sort by first page (a handful of entries: insertion sort). */
+	for (unsigned int i = 1; i < n; i++)
+		for (unsigned int j = i; j > 0 && sp[j - 1].first > sp[j].first; j--) {
+			struct span tmp = sp[j];
+
+			sp[j] = sp[j - 1];
+			sp[j - 1] = tmp;
+		}
+	for (unsigned int i = 0; i < nr; i++) {
+		unsigned long next = ranges[i].start >> 12, end = next + ranges[i].pages;
+
+		while (next < end) {
+			if (k == n || sp[k].first != next || sp[k].first + sp[k].pages > end) {
+				kunit_fail(test, false, __FILE__, __LINE__,
+					   "range %u [%#lx, +%lu pages): page %#lx not covered "
+					   "exactly (next op: %s %#lx +%lu)",
+					   i, ranges[i].start, ranges[i].pages, next << 12,
+					   k == n ? "none" : "at", k == n ? 0 : sp[k].first << 12,
+					   k == n ? 0 : sp[k].pages);
+				return false;
+			}
+			next += sp[k++].pages;
+		}
+	}
+	if (k != n) {
+		kunit_fail(test, false, __FILE__, __LINE__,
+			   "%u operations cover pages outside the batch (first at %#lx)", n - k,
+			   sp[k].first << 12);
+		return false;
+	}
+	return true;
 }
 
 static void feature_and_ceiling_follow_the_cpu(struct kunit *test)
@@ -291,20 +419,31 @@ static void protect_512_pages(struct kunit *test)
 	struct a64 *t = test->priv;
 	unsigned long va = map_big(test, t);
 	bool range = arch_has_range_tlbi();
+	static struct arm64_tlbi_record rec[MAX_RECORDS];
 	struct counts c;
 
 	/* One protect_pages(): its own section, one batch of 512 pages. */
 	reset();
+	arm64_tlbi_record_to(rec, MAX_RECORDS);
 	KUNIT_ASSERT_EQ(test, protect_pages(&init_mm, va, BIG, PAGE_KERNEL_RO), 0);
+	arm64_tlbi_record_to(NULL, 0);
 	c = counts();
+	if (range) {
+		struct tlb_range whole = { .start = va, .pages = BIG };
+
+		KUNIT_EXPECT_EQ(test, arm64_tlbi_recorded(), 0); /* stopped: forgets the count */
+		KUNIT_EXPECT_TRUE(test, ops_cover_exactly(test, rec, (unsigned int)c.s.tlbi_range,
+							  &whole, 1, NULL));
+	}
 	expect_consistent(test, &c);
 	KUNIT_EXPECT_EQ(test, c.s.batches, 1);
 	KUNIT_EXPECT_EQ(test, c.s.barriers, 0); /* the TLBI sequence's own dsb/isb suffice */
-	KUNIT_EXPECT_EQ(test, c.f.vae1is + c.f.rvae1is, 0); /* no table freed: leaf forms only */
+	KUNIT_EXPECT_EQ(test, c.s.arch.vae1is + c.s.arch.rvae1is,
+			0); /* no table freed: leaf forms only */
 	if (range) {
-		/* 512 = 2 * 8 * 32: one rvale1is with SCALE 1, NUM 7. */
-		KUNIT_EXPECT_EQ(test, c.s.tlbi_range, arm64_tlbi_walk_count(BIG, true));
-		KUNIT_EXPECT_LE(test, c.s.tlbi_range, 3);
+		/* 512 = (7 + 1) << (5 * 1 + 1): one rvale1is with SCALE 1, NUM 7. */
+		KUNIT_EXPECT_EQ(test, fewest_ops(BIG, true), 1);
+		KUNIT_EXPECT_EQ(test, c.s.tlbi_range, 1);
 		KUNIT_EXPECT_EQ(test, c.s.tlbi_page + c.s.tlbi_all, 0);
 	} else {
 		/* The default ceiling is 512: still page by page. */
@@ -313,8 +452,8 @@ static void protect_512_pages(struct kunit *test)
 	}
 	big_is(test, va, false);
 	kunit_info(test, "protect 512 pages: %llu vale1is + %llu rvale1is + %llu vmalle1is",
-		   (unsigned long long)c.f.vale1is, (unsigned long long)c.f.rvale1is,
-		   (unsigned long long)c.f.vmalle1is);
+		   (unsigned long long)c.s.arch.vale1is, (unsigned long long)c.s.arch.rvale1is,
+		   (unsigned long long)c.s.arch.vmalle1is);
 
 	/* One page above the ceiling: one full flush instead. */
 	tlb_flush_ceiling = BIG - 1;
@@ -326,7 +465,7 @@ static void protect_512_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.s.tlbi_page + c.s.tlbi_range, 0);
 	big_is(test, va, true);
 	kunit_info(test, "with the ceiling at 511: %llu vmalle1is, nothing else",
-		   (unsigned long long)c.f.vmalle1is);
+		   (unsigned long long)c.s.arch.vmalle1is);
 	tlb_flush_ceiling = arch_default_flush_ceiling();
 
 	/* Eager: one per-page TLBI (and its dsb/isb) as each entry changes. */
@@ -339,36 +478,53 @@ static void protect_512_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.s.tlbi_page, BIG);
 	KUNIT_EXPECT_EQ(test, c.s.batches, BIG);
 	big_is(test, va, false);
-	kunit_info(test, "eager: %llu vale1is in %llu batches", (unsigned long long)c.f.vale1is,
-		   (unsigned long long)c.s.batches);
+	kunit_info(test, "eager: %llu vale1is in %llu batches",
+		   (unsigned long long)c.s.arch.vale1is, (unsigned long long)c.s.batches);
 	unmap_big(test, t, va);
 }
 
-/* Sub-ranges of every awkward size: the operations issued are the encoder's, no more. */
+/*
+ * Sub-ranges of every awkward size: as few operations as any exact cover can use (counted by
+ * an oracle of our own), each decoded back into the pages it covers, and every page of the
+ * range read-only afterwards although its writable translation was cached.
+ */
 static void odd_ranges_cost_what_the_encoder_says(struct kunit *test)
 {
 	static const unsigned int lens[] = { 1, 2, 3, 7, 8, 63, 64, 65, 66, 127, 129, 333, 511 };
+	static struct arm64_tlbi_record rec[MAX_RECORDS];
 	struct a64 *t = test->priv;
+	unsigned int n;
 	unsigned long va = map_big(test, t);
 	bool range = arch_has_range_tlbi();
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(lens); i++) {
 		/* Start on an odd page where there is room, so base addresses vary too. */
-		unsigned long first = lens[i] < BIG ? 1 : 0,
-			      expect = arm64_tlbi_walk_count(lens[i], range);
+		unsigned long first = lens[i] < BIG ? 1 : 0, expect = fewest_ops(lens[i], range);
+		struct tlb_range r = { .start = va + first * PAGE_SIZE, .pages = lens[i] };
+		bool all_ro = true;
 		struct counts c;
 
+		/* Every page writable, and its writable translation cached. */
+		for (unsigned long p = 0; p < lens[i]; p++)
+			KUNIT_EXPECT_TRUE(test, kunit_can_write(r.start + p * PAGE_SIZE));
 		reset();
-		KUNIT_ASSERT_EQ(
-		    test, protect_pages(&init_mm, va + first * PAGE_SIZE, lens[i], PAGE_KERNEL_RO),
-		    0);
+		arm64_tlbi_record_to(rec, MAX_RECORDS);
+		KUNIT_ASSERT_EQ(test, protect_pages(&init_mm, r.start, lens[i], PAGE_KERNEL_RO), 0);
+		n = arm64_tlbi_recorded();
+		arm64_tlbi_record_to(NULL, 0);
 		c = counts();
 		expect_consistent(test, &c);
 		KUNIT_EXPECT_EQ(test, c.s.tlbi_page + c.s.tlbi_range, expect);
+		/* A range form covers an even count: exactly the odd page goes per address. */
 		KUNIT_EXPECT_EQ(test, c.s.tlbi_page, range ? (u64)(lens[i] & 1) : lens[i]);
 		KUNIT_EXPECT_EQ(test, c.s.tlbi_all, 0);
-		/* The last page of the range took the change; the one after it did not. */
-		KUNIT_EXPECT_FALSE(test, kunit_can_write(va + (first + lens[i] - 1) * PAGE_SIZE));
+		KUNIT_EXPECT_EQ(test, n, expect);
+		if (n <= MAX_RECORDS)
+			KUNIT_EXPECT_TRUE(test, ops_cover_exactly(test, rec, n, &r, 1, NULL));
+		/* Every page of the range took the change; the one after it did not. */
+		for (unsigned long p = 0; p < lens[i]; p++)
+			all_ro = all_ro && !kunit_can_write(r.start + p * PAGE_SIZE);
+		KUNIT_EXPECT_TRUE(test, all_ro);
 		if (first + lens[i] < BIG)
 			KUNIT_EXPECT_TRUE(test,
 					  kunit_can_write(va + (first + lens[i]) * PAGE_SIZE));
@@ -407,29 +563,38 @@ static void unmap_that_frees_a_table_uses_all_level_forms(struct kunit *test)
 				0);
 
 	/* A hole in the middle: the leaf table stays, only leaves changed. */
+	for (unsigned int i = 0; i < n; i++) /* every translation cached */
+		KUNIT_EXPECT_EQ(test, kunit_peek(va + i * PAGE_SIZE), word_of('A', 0));
 	reset();
 	KUNIT_ASSERT_EQ(test, unmap_pages(&init_mm, va + 4 * PAGE_SIZE, 4), 0);
 	c = counts();
+	for (unsigned int i = 4; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, kunit_peek(va + i * PAGE_SIZE), -1);
 	expect_consistent(test, &c);
-	KUNIT_EXPECT_EQ(test, c.f.vae1is + c.f.rvae1is, 0);
-	KUNIT_EXPECT_EQ(test, c.f.vale1is + c.f.rvale1is, range ? 1 : 4);
+	KUNIT_EXPECT_EQ(test, c.s.arch.vae1is + c.s.arch.rvae1is, 0);
+	KUNIT_EXPECT_EQ(test, c.s.arch.vale1is + c.s.arch.rvale1is, range ? 1 : 4);
 	kunit_info(test, "unmap 4 of %u pages (table kept): %llu vale1is + %llu rvale1is", n,
-		   (unsigned long long)c.f.vale1is, (unsigned long long)c.f.rvale1is);
-	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va + 4 * PAGE_SIZE, t->a, 4, PAGE_KERNEL), 0);
+		   (unsigned long long)c.s.arch.vale1is, (unsigned long long)c.s.arch.rvale1is);
+	for (unsigned int i = 4; i < 8; i++) /* frame A again, one page per call */
+		KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va + i * PAGE_SIZE, t->a, 1, PAGE_KERNEL),
+				0);
 
 	/* Everything: the leaf table is unlinked, so walk caches must go too. */
+	for (unsigned int i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, kunit_peek(va + i * PAGE_SIZE), word_of('A', 0));
 	reset();
 	KUNIT_ASSERT_EQ(test, unmap_pages(&init_mm, va, n), 0);
 	c = counts();
 	expect_consistent(test, &c);
-	KUNIT_EXPECT_EQ(test, c.f.vale1is + c.f.rvale1is, 0);
-	KUNIT_EXPECT_EQ(test, c.f.vae1is + c.f.rvae1is, range ? 1 : n);
+	KUNIT_EXPECT_EQ(test, c.s.arch.vale1is + c.s.arch.rvale1is, 0);
+	KUNIT_EXPECT_EQ(test, c.s.arch.vae1is + c.s.arch.rvae1is, range ? 1 : n);
 	KUNIT_EXPECT_EQ(test, c.s.batches, 1);
 	KUNIT_EXPECT_NULL(test, pte_lookup(&init_mm, va));
 	KUNIT_EXPECT_EQ(test, frames_free(), free_before); /* the table came back after it */
-	KUNIT_EXPECT_EQ(test, kunit_peek(va), -1);
+	for (unsigned int i = 0; i < n; i++)		   /* cached a moment ago, gone now */
+		KUNIT_EXPECT_EQ(test, kunit_peek(va + i * PAGE_SIZE), -1);
 	kunit_info(test, "unmap all %u pages (leaf table freed): %llu vae1is + %llu rvae1is", n,
-		   (unsigned long long)c.f.vae1is, (unsigned long long)c.f.rvae1is);
+		   (unsigned long long)c.s.arch.vae1is, (unsigned long long)c.s.arch.rvae1is);
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, keeper, 1), 0);
 }
 
@@ -602,51 +767,174 @@ static void invalidation_covers_the_range(struct kunit *test)
 		   report);
 }
 
+/* Maps page va to frame pa, reads it (caching the translation), then clears the entry with
+ * a bare store: no invalidation, so the cached translation lingers until someone issues one.
+ */
+static void map_cache_and_clear(struct kunit *test, unsigned long va, phys_addr_t pa, char tag)
+{
+	pte_t *ptep;
+
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va, pa, 1, PAGE_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, kunit_peek(va), word_of(tag, 0));
+	ptep = pte_lookup(&init_mm, va);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	WRITE_ONCE(*ptep, __pte(0));
+}
+
+/* Flushes a hand-made batch of ranges with interrupts masked, recording every operation. */
+static unsigned int flush_recorded(const struct tlb_range *ranges, unsigned int nr,
+				   struct arm64_tlbi_record *rec)
+{
+	struct tlb_batch b;
+	unsigned long flags;
+	unsigned int n;
+
+	tlb_batch_init(&b);
+	for (unsigned int i = 0; i < nr; i++) {
+		b.ranges[i] = ranges[i];
+		b.nr_pages += ranges[i].pages;
+	}
+	b.nr_ranges = nr;
+	local_irq_save(flags);
+	arm64_tlbi_record_to(rec, MAX_RECORDS);
+	tlb_batch_flush(&b);
+	n = arm64_tlbi_recorded();
+	arm64_tlbi_record_to(NULL, 0);
+	local_irq_restore(flags);
+	return n;
+}
+
+/*
+ * Small ranges, 1 to 7 pages, seven of them in one batch: every page of every range is mapped,
+ * cached and cleared without maintenance, and must fault after the flush. Below 8 pages QEMU
+ * invalidates a range TLBI exactly as asked (longer ones it turns into a full flush), so here
+ * a read really shows whether each issued operation reached its pages. Both CPUs: per-page
+ * forms on cortex-a72, one per-address plus one range form per odd range on -cpu max.
+ */
+static void every_page_of_every_small_range_is_invalidated(struct kunit *test)
+{
+	enum { NR = 7 };
+	static struct arm64_tlbi_record rec[MAX_RECORDS];
+	struct a64 *t = test->priv;
+	struct tlb_range r[NR];
+	unsigned long va = vm_test_area(NR * (NR + 1)), stale = 0;
+	bool range = arch_has_range_tlbi();
+	unsigned int n, pages = 0, ops = 0;
+	struct counts c;
+
+	/* Range i: i + 1 pages, then a gap of one unmapped page. */
+	for (unsigned int i = 0, at = 0; i < NR; at += i + 2, i++) {
+		r[i].start = va + at * PAGE_SIZE;
+		r[i].pages = i + 1;
+		pages += i + 1;
+		ops += fewest_ops(i + 1, range);
+		for (unsigned int p = 0; p <= i; p++)
+			map_cache_and_clear(test, r[i].start + p * PAGE_SIZE, t->a, 'A');
+	}
+	reset();
+	n = flush_recorded(r, NR, rec);
+	c = counts();
+	for (unsigned int i = 0; i < NR; i++)
+		for (unsigned int p = 0; p < r[i].pages; p++)
+			if (kunit_peek(r[i].start + p * PAGE_SIZE) != -1)
+				stale++;
+	KUNIT_EXPECT_EQ(test, stale, 0);
+	expect_consistent(test, &c);
+	KUNIT_EXPECT_EQ(test, n, ops);
+	KUNIT_EXPECT_EQ(test, c.s.tlbi_page + c.s.tlbi_range, ops);
+	KUNIT_EXPECT_EQ(test, c.s.tlbi_page, range ? 4 : pages); /* 1, 3, 5, 7: one page each */
+	KUNIT_EXPECT_EQ(test, c.s.tlbi_all, 0);
+	KUNIT_EXPECT_TRUE(test, ops_cover_exactly(test, rec, n, r, NR, NULL));
+	kunit_info(test, "%u ranges of 1-7 pages: %u operations, %lu pages still readable", NR, n,
+		   stale);
+	/* The entries are empty: map and unmap once more to give the tables back. */
+	for (unsigned int i = 0; i < NR; i++) {
+		KUNIT_EXPECT_EQ(test, map_pages(&init_mm, r[i].start, t->a, 1, PAGE_KERNEL), 0);
+		KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, r[i].start, 1), 0);
+	}
+}
+
 /*
  * One range of 1 + 2 + 64 + 2048 + 65536 pages: one per-page operation and one range
- * operation of each SCALE, 0 to 3, all executed by the CPU. The range is reserved but
- * mostly unmapped (invalidating unmapped pages is harmless); its first and last pages are
- * mapped, cached, cleared without maintenance, and must fault after the flush.
+ * operation of each SCALE, 0 to 3, all executed by the CPU; a second range of 1001 pages
+ * (1 + 40 + 960: SCALE 0 and 1) in the same batch. What each issued operation covers is
+ * decoded from its operand, and together they must cover exactly the batch's pages - the
+ * only honest check for long ranges, which QEMU turns into full flushes. The first and last
+ * page of every operation's span are also mapped, cached and cleared without maintenance,
+ * and must fault after the flush.
  */
 static void range_forms_of_every_scale(struct kunit *test)
 {
+	static const unsigned long cuts[] = { 0, 1, 3, 67, 2115, 67651 }; /* the op boundaries */
+	static struct arm64_tlbi_record rec[MAX_RECORDS];
 	struct a64 *t = test->priv;
 	const unsigned long pages = 1 + 2 + 64 + 2048 + 65536;
-	unsigned long va = vm_test_area(pages), last = va + (pages - 1) * PAGE_SIZE;
-	struct tlb_batch b = { 0 };
+	struct tlb_range r[2];
+	unsigned int scales[4] = { 0 }, n;
+	unsigned long stale = 0;
 	struct counts c;
 
 	if (!arch_has_range_tlbi())
 		kunit_skip(test, "no FEAT_TLBIRANGE on this CPU (ID_AA64ISAR0_EL1.TLB = %u)",
 			   arm64_tlb_feature());
-	KUNIT_ASSERT_NE(test, va, 0);
-	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va, t->a, 1, PAGE_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, last, t->b, 1, PAGE_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, kunit_peek(va), word_of('A', 0));
-	KUNIT_EXPECT_EQ(test, kunit_peek(last), word_of('B', 0));
-	/* Bare stores on purpose: no maintenance, the old translations just linger. */
-	WRITE_ONCE(*pte_lookup(&init_mm, va), __pte(0));
-	WRITE_ONCE(*pte_lookup(&init_mm, last), __pte(0));
+	KUNIT_ASSERT_EQ(test, cuts[ARRAY_SIZE(cuts) - 1], pages);
+	r[0].start = vm_test_area(pages);
+	r[0].pages = pages;
+	r[1].start = vm_test_area(1001);
+	r[1].pages = 1001;
+	KUNIT_ASSERT_NE(test, r[0].start, 0);
+	KUNIT_ASSERT_NE(test, r[1].start, 0);
+	for (unsigned int i = 0; i + 1 < ARRAY_SIZE(cuts); i++) {
+		map_cache_and_clear(test, r[0].start + cuts[i] * PAGE_SIZE, t->a, 'A');
+		if (cuts[i + 1] - 1 != cuts[i])
+			map_cache_and_clear(test, r[0].start + (cuts[i + 1] - 1) * PAGE_SIZE, t->b,
+					    'B');
+	}
+	map_cache_and_clear(test, r[1].start, t->a, 'A');
+	map_cache_and_clear(test, r[1].start + 1000 * PAGE_SIZE, t->b, 'B');
 
-	b.ranges[0].start = va;
-	b.ranges[0].pages = pages;
-	b.nr_ranges = 1;
-	b.nr_pages = pages;
 	reset();
-	tlb_batch_flush(&b);
+	n = flush_recorded(r, 2, rec);
 	c = counts();
 	expect_consistent(test, &c);
-	KUNIT_EXPECT_EQ(test, c.f.vale1is, 1);
-	KUNIT_EXPECT_EQ(test, c.f.rvale1is, 4);
+	KUNIT_EXPECT_EQ(test, n, 8);
+	KUNIT_EXPECT_EQ(test, c.s.arch.vale1is, 2);
+	KUNIT_EXPECT_EQ(test, c.s.arch.rvale1is, 6);
 	KUNIT_EXPECT_EQ(test, c.s.tlbi_all, 0);
-	KUNIT_EXPECT_EQ(test, kunit_peek(va), -1);
-	KUNIT_EXPECT_EQ(test, kunit_peek(last), -1);
-	kunit_info(test, "%lu pages: %llu vale1is + %llu rvale1is (SCALE 0, 1, 2 and 3)", pages,
-		   (unsigned long long)c.f.vale1is, (unsigned long long)c.f.rvale1is);
-	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, va, t->a, 1, PAGE_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, last, t->b, 1, PAGE_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, va, 1), 0);
-	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, last, 1), 0);
+	KUNIT_EXPECT_TRUE(test, ops_cover_exactly(test, rec, n, r, 2, scales));
+	/* Every SCALE was really issued: 0 and 1 twice (both ranges), 2 and 3 once. */
+	KUNIT_EXPECT_EQ(test, scales[0], 2);
+	KUNIT_EXPECT_EQ(test, scales[1], 2);
+	KUNIT_EXPECT_EQ(test, scales[2], 1);
+	KUNIT_EXPECT_EQ(test, scales[3], 1);
+	for (unsigned int i = 0; i + 1 < ARRAY_SIZE(cuts); i++)
+		stale += (kunit_peek(r[0].start + cuts[i] * PAGE_SIZE) != -1) +
+			 (kunit_peek(r[0].start + (cuts[i + 1] - 1) * PAGE_SIZE) != -1);
+	stale += (kunit_peek(r[1].start) != -1) + (kunit_peek(r[1].start + 1000 * PAGE_SIZE) != -1);
+	KUNIT_EXPECT_EQ(test, stale, 0);
+	kunit_info(test,
+		   "%lu + 1001 pages: %llu vale1is + %llu rvale1is (SCALE 0: %u, 1: %u, 2: %u, "
+		   "3: %u), decoded: exact cover",
+		   pages, (unsigned long long)c.s.arch.vale1is,
+		   (unsigned long long)c.s.arch.rvale1is, scales[0], scales[1], scales[2],
+		   scales[3]);
+	for (unsigned int i = 0; i + 1 < ARRAY_SIZE(cuts); i++) {
+		unsigned long a = r[0].start + cuts[i] * PAGE_SIZE,
+			      z = r[0].start + (cuts[i + 1] - 1) * PAGE_SIZE;
+
+		KUNIT_EXPECT_EQ(test, map_pages(&init_mm, a, t->a, 1, PAGE_KERNEL), 0);
+		KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, a, 1), 0);
+		if (z != a) {
+			KUNIT_EXPECT_EQ(test, map_pages(&init_mm, z, t->b, 1, PAGE_KERNEL), 0);
+			KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, z, 1), 0);
+		}
+	}
+	for (unsigned long off = 0; off <= 1000; off += 1000) {
+		KUNIT_EXPECT_EQ(
+		    test, map_pages(&init_mm, r[1].start + off * PAGE_SIZE, t->a, 1, PAGE_KERNEL),
+		    0);
+		KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, r[1].start + off * PAGE_SIZE, 1), 0);
+	}
 }
 
 static struct kunit_case tlb_arm64_cases[] = {
@@ -659,6 +947,7 @@ static struct kunit_case tlb_arm64_cases[] = {
 	KUNIT_CASE(remap_of_a_live_page_breaks_first),
 	KUNIT_CASE(clear_then_make_flushes_before_the_make),
 	KUNIT_CASE(invalidation_covers_the_range),
+	KUNIT_CASE(every_page_of_every_small_range_is_invalidated),
 	KUNIT_CASE(range_forms_of_every_scale),
 	{},
 };

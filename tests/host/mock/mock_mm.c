@@ -14,15 +14,15 @@ unsigned long mock_flushes;
 unsigned long mock_free_at_flush;
 
 /*
- * An x86-like policy: one page invalidation per queued page up to the ceiling, else one
- * full flush; with arm64 rules, a barrier pair when only new entries await publication.
+ * An x86-like backend: one page invalidation per queued page, or one full flush when the
+ * generic code said so (flush_all, which includes a batch over the ceiling); with arm64 rules, a barrier pair when only new entries await publication.
  */
 void arch_tlb_flush_batch(const struct tlb_batch *b)
 {
 	mock_last_batch = *b;
 	mock_flushes++;
 	mock_free_at_flush = frames_free();
-	if (b->flush_all || b->nr_pages > tlb_flush_ceiling) {
+	if (b->flush_all) {
 		count_tlb_event(tlbi_all);
 	} else if (b->nr_pages) {
 		for (unsigned long i = 0; i < b->nr_pages; i++)

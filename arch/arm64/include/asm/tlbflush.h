@@ -104,20 +104,18 @@ static inline bool arm64_has_range_tlbi(void)
 }
 
 /*
- * How often each TLBI form was issued. The generic struct tlb_stats merges vae1is with
- * vale1is (tlbi_page) and rvae1is with rvale1is (tlbi_range); these tell a leaf-only flush
- * from one that also drops walk-cache entries (needed after a page table was unlinked).
- * Counted in arch/arm64/tlb.c right where each instruction is issued, next to the generic
- * counter, so the two always agree: vale1is + vae1is == tlbi_page, and so on.
+ * For tests: a record of the TLBI operations the backend issues (arch/arm64/tlb.c), each with
+ * the operand exactly as the instruction took it, so a test can decode what every issued
+ * operation really covers without trusting the encoder. Recording is off until a test calls
+ * arm64_tlbi_record_to(buf, cap); it stops with arm64_tlbi_record_to(NULL, 0). One test at a
+ * time, with interrupts masked around what it records (the record is not locked: one writer).
  */
-struct arm64_tlbi_stats {
-	u64 vale1is;   /* per page, leaf entries only */
-	u64 vae1is;    /* per page, leaf and walk-cache entries */
-	u64 rvale1is;  /* range, leaf entries only */
-	u64 rvae1is;   /* range, leaf and walk-cache entries */
-	u64 vmalle1is; /* everything */
+struct arm64_tlbi_record {
+	u64 operand;  /* a tlbi_va_operand() or tlbi_range_operand() value */
+	bool range;   /* rvae1is/rvale1is; else vae1is/vale1is */
+	bool nonleaf; /* the all-level form (vae1is/rvae1is) */
 };
 
-/* Sum over every CPU, and reset (independent of tlb_stats_read()/tlb_stats_reset()). */
-void arm64_tlbi_stats_read(struct arm64_tlbi_stats *s);
-void arm64_tlbi_stats_reset(void);
+void arm64_tlbi_record_to(struct arm64_tlbi_record *buf, unsigned int cap);
+/* Operations issued since recording started; only the first cap are kept in buf. */
+unsigned int arm64_tlbi_recorded(void);
