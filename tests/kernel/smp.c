@@ -19,6 +19,7 @@
 #include <lib/string.h>
 #include <mm/lazy_mmu.h>
 #include <mm/mm.h>
+#include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
 
 static struct tlb_stats stats(void)
@@ -443,13 +444,14 @@ static void point(struct remote_case *r, phys_addr_t pa)
 }
 
 /*
- * The guarantee across CPUs: after disable() (outer or nested) or pause(), no other CPU
- * reads the old frame, or reads at all after an unmap - although each had cached the old
- * translation just before.
+ * The guarantee across CPUs: after disable() (outer or nested, page by page or one full
+ * flush) or pause(), no other CPU reads the old frame, or reads at all after an unmap -
+ * although each had cached the old translation just before.
  */
 static void other_cpus_never_see_the_old_frame(struct kunit *test)
 {
 	static struct remote_case r;
+	unsigned long ceiling;
 
 	need_smp(test);
 	memset(&r, 0, sizeof(r));
@@ -485,12 +487,22 @@ static void other_cpus_never_see_the_old_frame(struct kunit *test)
 	lazy_mmu_mode_resume();
 	lazy_mmu_mode_disable();
 
+	/* Above the ceiling (0 here): B -> A as one full flush, on every CPU. */
+	probes_start(test, &r);
+	ceiling = tlb_flush_ceiling;
+	tlb_flush_ceiling = 0;
+	lazy_mmu_mode_enable();
+	point(&r, r.a);
+	lazy_mmu_mode_disable();
+	tlb_flush_ceiling = ceiling;
+	probes_expect(test, &r, tag_of(1), tag_of(0), "after a full-flush disable()");
+
 	/* Unmap: nobody reads anything any more. */
 	probes_start(test, &r);
 	lazy_mmu_mode_enable();
 	point(&r, 0);
 	lazy_mmu_mode_disable();
-	probes_expect(test, &r, tag_of(1), -1, "after unmap and disable()");
+	probes_expect(test, &r, tag_of(0), -1, "after unmap and disable()");
 
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, r.va, 1), -ENOENT); /* already gone */
 	free_frame(r.a);
