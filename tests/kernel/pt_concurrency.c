@@ -3,7 +3,10 @@
  * page whose earlier change still waits in the interrupted task's batch, checked by
  * touching memory and by counting what the handler invalidated.
  */
+#include <kernel/completion.h>
 #include <kernel/irq.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
 #include <kernel/task.h>
 #include <kernel/timer.h>
 #include <kunit/probe.h>
@@ -258,7 +261,92 @@ static void floor_frees_tables_only_after_its_flush(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kunit_peek(x), -1);
 }
 
+/* A kernel thread on another CPU that clears X in its section and holds it queued. */
+struct remote_clear {
+	unsigned long x;
+	struct completion queued;
+	bool go; /* spun on, not waited for: a task switched out would have its batch drained */
+};
+
+static int clear_and_hold(void *arg)
+{
+	struct remote_clear *r = arg;
+
+	lazy_mmu_mode_enable();
+	pte_update(&init_mm, r->x, pte_lookup(&init_mm, r->x), __pte(0));
+	complete(&r->queued);
+	/* Still inside the section: its batch owes X's invalidation to every CPU. */
+	while (!__atomic_load_n(&r->go, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	lazy_mmu_mode_disable();
+	return 0;
+}
+
+/* Reads X on the CPU this runs on (a cross-call: interrupt context there). */
+struct remote_read {
+	unsigned long va;
+	s64 got;
+};
+
+static void read_here(void *arg)
+{
+	struct remote_read *rr = arg;
+
+	rr->got = kunit_peek(rr->va);
+}
+
+static s64 read_on(unsigned int cpu, unsigned long va)
+{
+	struct remote_read rr = { va, -2 };
+
+	if (smp_call_function_single(cpu, read_here, &rr, true))
+		return -2;
+	return rr.got;
+}
+
+/*
+ * The rule across CPUs: a batch on CPU 1 owes X's invalidation when CPU 0 makes X valid
+ * again. CPU 0 can't look into that batch, only see that some batch is pending, so it
+ * invalidates X everywhere before its make. Without that, CPU 0 and CPU 2 - which both
+ * cached X -> A - read the old frame through X after map_pages() returned. The thread
+ * spins inside its section rather than sleeping: a task switched out has its batch
+ * drained by the switch rule, and there would be nothing left owed.
+ */
+static void make_over_a_page_queued_on_another_cpu(struct kunit *test)
+{
+	struct ptc *c = test->priv;
+	struct remote_clear r;
+	struct tlb_stats before, after;
+	struct task *t;
+	unsigned int observer = num_online_cpus() > 2 ? 2 : 0;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs 2 CPUs, %u online (the smp4 configurations run it)",
+			   num_online_cpus());
+	r.x = vm_test_area(2);
+	init_completion(&r.queued);
+	r.go = false;
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, r.x, c->a, 2, PAGE_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, kunit_peek(r.x), TAG_A);	      /* cached on CPU 0 */
+	KUNIT_EXPECT_EQ(test, read_on(observer, r.x), TAG_A); /* and on the observer */
+	t = kthread_run_on_cpu(clear_and_hold, &r, 1, "clearer");
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	wait_for_completion(&r.queued);
+	tlb_stats_read(&before);
+	KUNIT_EXPECT_TRUE(test, tlb_batch_owed_elsewhere(&current->tlb_batch));
+	KUNIT_EXPECT_EQ(test, map_pages(&init_mm, r.x, c->b, 1, PAGE_KERNEL), 0);
+	tlb_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, kunit_peek(r.x), TAG_B);
+	KUNIT_EXPECT_EQ(test, read_on(observer, r.x), TAG_B);
+	KUNIT_EXPECT_EQ(test, after.queued_make_flushes - before.queued_make_flushes, 1);
+	__atomic_store_n(&r.go, true, __ATOMIC_RELEASE);
+	KUNIT_EXPECT_EQ(test, kthread_stop(t), 0);
+	KUNIT_EXPECT_EQ(test, kunit_peek(r.x), TAG_B);
+	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, r.x, 2), 0);
+}
+
 static struct kunit_case pt_concurrency_cases[] = {
+	KUNIT_CASE(make_over_a_page_queued_on_another_cpu),
 	KUNIT_CASE(floor_frees_tables_only_after_its_flush),
 	KUNIT_CASE(pending_count_follows_the_batch),
 	KUNIT_CASE(map_pages_over_own_queued_page),
