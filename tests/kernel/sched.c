@@ -284,7 +284,12 @@ static void every_task_is_listed_until_freed(struct kunit *test)
 	memset(&ps, 0, sizeof(ps));
 	t = start(sleep_until_stopped, NULL, "listed");
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	msleep(20);
+	/*
+	 * Until it has gone to sleep (its first msleep()), however slow the host - or gdb - is
+	 * to get it there: a fixed wait raced with that. Bounded: 5 s is a hang, reported.
+	 */
+	for (unsigned int ms = 0; READ_ONCE(t->state) != TASK_SLEEPING && ms < 5000; ms++)
+		msleep(1);
 	ps.want = t;
 	KUNIT_EXPECT_EQ(test, sched_for_each_task(ps_one, NULL), base + 1);
 	KUNIT_EXPECT_TRUE(test, ps.boot);
