@@ -305,6 +305,7 @@ bool smp_boot_cpu(unsigned int cpu, u64 hwid, unsigned int timeout_ms)
 	expected = CPU_BOOTING;
 
 	cpus[cpu].id = cpu;
+	cpus[cpu].self = &cpus[cpu]; /* before the arch points the CPU's register at it */
 	hwids[cpu] = hwid;
 	err = unmap_pages(&init_mm, (unsigned long)(uintptr_t)secondary_stacks[cpu], 1);
 	if (!err)

@@ -3,7 +3,7 @@
 #include <kernel/sections.h>
 #include <lib/string.h>
 
-struct cpu cpus[NR_CPUS];
+struct cpu cpus[NR_CPUS] = { [0] = { .self = &cpus[0] } };
 static struct task boot_tasks[NR_CPUS];
 
 void task_init_boot(void)

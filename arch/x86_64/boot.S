@@ -245,11 +245,12 @@ start64:
 	mov %ax, %fs
 	mov %ax, %gs
 	/*
-	 * GS base -> the boot CPU's per-CPU slot (asm/percpu.h), after the selector loads
-	 * (which may reset it): this_cpu() works from the first line of C.
+	 * GS base -> the boot CPU's struct cpu (asm/percpu.h; cpus[0].self is set statically),
+	 * after the selector loads (which may reset it): this_cpu() works from the first line
+	 * of C.
 	 */
 	mov $MSR_IA32_GS_BASE, %ecx
-	mov $x86_percpu_slots, %eax
+	mov $cpus, %eax
 	xor %edx, %edx
 	wrmsr
 

@@ -181,7 +181,7 @@ void x86_shootdown_begin(struct x86_shootdown *sd, const struct tlb_batch *b)
 	fill_info(&sd->info, b);
 	sd->n = post(&sd->info, sd->targets);
 	if (sd->n) {
-		__atomic_fetch_add(&this_cpu()->tlb_stats.ipis_sent, sd->n, __ATOMIC_RELAXED);
+		this_cpu_add(tlb_stats.ipis_sent, sd->n);
 		count_tlb_event(shootdowns);
 	}
 }

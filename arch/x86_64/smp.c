@@ -17,7 +17,6 @@
  * What GS base points at on each CPU (asm/percpu.h). CPU 0's is used from boot.S on; the
  * boot CPU fills a secondary's slot before starting it, and nobody writes it again.
  */
-struct x86_percpu_slot x86_percpu_slots[NR_CPUS] = { [0] = { &cpus[0] } };
 
 /*
  * By initial APIC ID: the AP's stack top (read by trampoline.S) and logical id. Written by
@@ -56,7 +55,6 @@ int arch_boot_secondary(unsigned int cpu, u64 hwid, unsigned long stack_top)
 	}
 	if (len > PAGE_SIZE)
 		return -E2BIG;
-	x86_percpu_slots[cpu].self = &cpus[cpu];
 	cpu_by_apic[hwid] = cpu;
 	WRITE_ONCE(x86_ap_stack[hwid], stack_top);
 	memcpy(phys_to_virt(X86_TRAMPOLINE_PA), x86_trampoline_start, len);
@@ -78,7 +76,7 @@ __noreturn void x86_secondary_start(u32 apic_id)
 	unsigned int cpu = cpu_by_apic[apic_id];
 
 	/* this_cpu() first: everything below (faults included) may use it. */
-	wrmsr(MSR_IA32_GS_BASE, (u64)(uintptr_t)&x86_percpu_slots[cpu]);
+	wrmsr(MSR_IA32_GS_BASE, (u64)(uintptr_t)&cpus[cpu]);
 	x86_gdt_init_secondary(cpu);
 	x86_idt_load();
 	/* The kernel's tables (W^X, guard pages); this drops the boot tables' translations. */

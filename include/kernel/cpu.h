@@ -15,6 +15,12 @@ struct task;
 struct nofault_ctx;
 
 struct cpu {
+	/*
+	 * This very struct: first, so that a per-CPU register pointing at a CPU's struct cpu
+	 * finds it at offset 0 (x86-64: GS base is &cpus[i] and this_cpu() is one %gs:0 load,
+	 * and any other field one %gs-relative load: this_cpu_read()). Set before the CPU runs C.
+	 */
+	struct cpu *self;
 	unsigned int id;
 	union {
 		struct {
@@ -55,3 +61,21 @@ static inline struct cpu *this_cpu(void)
 {
 	return arch_this_cpu();
 }
+
+/*
+ * One field of this CPU's struct cpu. An arch whose per-CPU register can address the field
+ * directly (x86-64: one %gs-relative load, as Linux's this_cpu_read()) defines it; else it
+ * is this_cpu()->field.
+ */
+#ifndef this_cpu_read
+#define this_cpu_read(field) (this_cpu()->field)
+#endif
+
+/*
+ * Adds n to a u64 counter of this CPU that other CPUs may read. Generic: a relaxed atomic
+ * add, so that neither an interrupt handler counting between a load and a store on this
+ * CPU, nor a migration between finding the CPU and adding, can lose an increment.
+ */
+#ifndef this_cpu_add
+#define this_cpu_add(field, n) __atomic_fetch_add(&this_cpu()->field, (n), __ATOMIC_RELAXED)
+#endif

@@ -72,7 +72,7 @@ struct task {
 };
 
 /* The member can't be called "current" itself: this macro would rewrite every use of it. */
-#define current (this_cpu()->current_task)
+#define current this_cpu_read(current_task)
 
 /* Makes the boot flow of this CPU a task and sets current. */
 void task_init_boot(void);

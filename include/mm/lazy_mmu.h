@@ -156,11 +156,11 @@ static inline u32 lazy_mmu_state_word(const struct lazy_mmu_state *s)
 static inline bool lazy_mmu_fast_path_off(void)
 {
 	/*
-	 * A plain load: irq_depth can't change under the code that reads it (a handler that
-	 * raises it lowers it again before the code it interrupted goes on), and a trace
+	 * No ordering needed: irq_depth can't change under the code that reads it (a handler
+	 * that raises it lowers it again before the code it interrupted goes on), and a trace
 	 * switched on from another CPU may take effect a call late.
 	 */
-	return this_cpu()->lazy_mmu_slow != 0;
+	return this_cpu_read(lazy_mmu_slow) != 0;
 }
 
 static inline void lazy_mmu_mode_enable(void)
@@ -169,7 +169,7 @@ static inline void lazy_mmu_mode_enable(void)
 	u32 w = lazy_mmu_state_word(s);
 
 	if (likely(!lazy_mmu_fast_path_off() && w - 1 < 254)) {
-		s->enable_count = (u8)(w + 1);
+		s->enable_count++;
 		return;
 	}
 	__lazy_mmu_mode_enable();
@@ -183,8 +183,8 @@ static inline void lazy_mmu_mode_disable(void)
 	u32 w = lazy_mmu_state_word(s);
 
 	if (likely(!lazy_mmu_fast_path_off() && w - 2 < 254 && !t->tlb_batch.queued)) {
-		s->enable_count = (u8)(w - 1);
-		count_tlb_event(arch_flush);
+		count_tlb_event(arch_flush); /* first: then arm64 reuses its one TPIDR_EL1 read */
+		s->enable_count--;
 		return;
 	}
 #endif

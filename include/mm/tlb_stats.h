@@ -47,10 +47,10 @@ void tlb_stats_read(struct tlb_stats *s);
 void tlb_stats_reset(void);
 
 /*
- * Counts one event on this CPU. A single relaxed atomic add, so an interrupt handler that
- * counts between a task's load and store cannot make it lose an increment.
+ * Counts one event on this CPU with this_cpu_add() (<kernel/cpu.h>): never torn, never lost
+ * to an interrupt handler counting in between (x86-64: one %gs-relative add; elsewhere a
+ * relaxed atomic add).
  */
 #define count_tlb_event(field) count_tlb_events(field, 1)
 /* n events at once (a loop that made n entry stores counts them in one add). */
-#define count_tlb_events(field, n) \
-	__atomic_fetch_add(&this_cpu()->tlb_stats.field, (n), __ATOMIC_RELAXED)
+#define count_tlb_events(field, n) this_cpu_add(tlb_stats.field, (n))

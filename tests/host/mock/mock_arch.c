@@ -12,7 +12,7 @@
 #include <kunit/test.h>
 #include <mm/lazy_mmu.h>
 
-struct cpu cpus[NR_CPUS];
+struct cpu cpus[NR_CPUS] = { [0] = { .self = &cpus[0] } };
 struct task mock_task = { .name = "host" };
 bool mock_irqs_on = true;
 void (*mock_irq_window_fn)(void);
