@@ -30,7 +30,7 @@ static inline struct cpu *arch_this_cpu(void)
  */
 #define this_cpu_read(field)                                                           \
 	({                                                                             \
-		__typeof__(((struct cpu *)0)->field) v__;                              \
+		__typeof__(cpus[0].field) v__;                                         \
 		_Static_assert(sizeof(v__) == 8, "this_cpu_read: 8-byte fields only"); \
 		__asm__ __volatile__("movq %%gs:%c1, %0"                               \
 				     : "=r"(v__)                                       \
@@ -47,8 +47,7 @@ static inline struct cpu *arch_this_cpu(void)
  */
 #define this_cpu_add(field, n)                                                                    \
 	do {                                                                                      \
-		_Static_assert(sizeof(((struct cpu *)0)->field) == 8,                             \
-			       "this_cpu_add: u64 fields only");                                  \
+		_Static_assert(sizeof(cpus[0].field) == 8, "this_cpu_add: u64 fields only");      \
 		__asm__ __volatile__("addq %1, %%gs:%c0"                                          \
 				     :                                                            \
 				     : "i"(__builtin_offsetof(struct cpu, field)), "er"((u64)(n)) \
