@@ -169,12 +169,15 @@ debug: all
 # Everything: host tests, the spin model, both arches in every configuration, and the
 # runner's own checks. The model runs once, inside tests/run --all (its 'model'
 # configuration), so its variants count in the final "N passed, N failed" line.
+# The builds use every core (BUILD_JOBS); the boots are the runner's business.
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 test:
-	$(MAKE) ARCH=x86_64
-	$(MAKE) ARCH=arm64
-	$(MAKE) ARCH=x86_64 SELFTEST=1
-	$(MAKE) ARCH=arm64 SELFTEST=1
-	$(MAKE) $(HOST_BUILD)/unit_tests
+	$(MAKE) -j$(BUILD_JOBS) ARCH=x86_64
+	$(MAKE) -j$(BUILD_JOBS) ARCH=arm64
+	$(MAKE) -j$(BUILD_JOBS) ARCH=x86_64 SELFTEST=1
+	$(MAKE) -j$(BUILD_JOBS) ARCH=arm64 SELFTEST=1
+	$(MAKE) -j$(BUILD_JOBS) $(HOST_BUILD)/unit_tests
 	$(PYTHON) tests/run --all $(SMP_ARG)
 
 # Each mutant of tests/mutants.txt in a scratch copy of the tree (docs/testing.md).
