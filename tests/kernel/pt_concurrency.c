@@ -213,7 +213,9 @@ static void pending_count_follows_the_batch(struct kunit *test)
 	pte_t *ptep;
 
 	KUNIT_ASSERT_EQ(test, base, 0);
-	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, x, c->a, 2, PAGE_KERNEL), 0);
+	/* Each page to a frame the case owns (A and B need not be neighbours). */
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, x, c->a, 1, PAGE_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, x + PAGE_SIZE, c->b, 1, PAGE_KERNEL), 0);
 	ptep = pte_lookup(&init_mm, x);
 	lazy_mmu_mode_enable();
 	lazy_mmu_mode_enable();
@@ -326,7 +328,9 @@ static void make_over_a_page_queued_on_another_cpu(struct kunit *test)
 	r.x = vm_test_area(2);
 	init_completion(&r.queued);
 	r.go = false;
-	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, r.x, c->a, 2, PAGE_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, r.x, c->a, 1, PAGE_KERNEL), 0);
+	/* The neighbour keeps the leaf table alive; a frame the case owns. */
+	KUNIT_ASSERT_EQ(test, map_pages(&init_mm, r.x + PAGE_SIZE, c->b, 1, PAGE_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, kunit_peek(r.x), TAG_A);	      /* cached on CPU 0 */
 	KUNIT_EXPECT_EQ(test, read_on(observer, r.x), TAG_A); /* and on the observer */
 	t = kthread_run_on_cpu(clear_and_hold, &r, 1, "clearer");

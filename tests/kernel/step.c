@@ -392,9 +392,18 @@ static void updates_elsewhere(void *ctx)
 	mt.updates++;
 }
 
+/*
+ * Page p to frame[p], one map_pages() each: the frames were allocated one by one and need
+ * not be contiguous (with other CPUs allocating too, they often are not), so one call of
+ * OWN_PAGES from frame[0] would map frames the test does not own.
+ */
 static void map_own(void *arg)
 {
-	*(int *)arg = map_pages(&init_mm, mt.area, mt.frame[0], OWN_PAGES, PAGE_KERNEL);
+	int err = 0;
+
+	for (unsigned int p = 0; p < OWN_PAGES && !err; p++)
+		err = map_pages(&init_mm, mt.area + p * PAGE_SIZE, mt.frame[p], 1, PAGE_KERNEL);
+	*(int *)arg = err;
 }
 
 static void protect_own(void *arg)
