@@ -1,6 +1,7 @@
 /* x86-64 entry: multiboot2 header, PVH note, and the 32-bit path into long mode and C. */
 #include <asm/boot.h>
 #include <asm/desc.h>
+#include <asm/longmode.h>
 
 /* Entry bits for the early tables (the full drawing is in asm/pgtable.h). */
 #define PTE_P 0x001
@@ -9,17 +10,7 @@
 #define PTE_PCD 0x010
 #define PTE_PS 0x080 /* in a page directory entry: a 2 MiB page, not a table */
 
-#define CR0_WP (1 << 16)
-#define CR0_PG (1 << 31)
-#define CR4_PAE (1 << 5)
-#define CR4_PGE (1 << 7)
-#define MSR_EFER 0xc0000080
-#define MSR_IA32_GS_BASE 0xc0000101
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
-
-/* CPUID feature bits checked before they are used. */
-#define CPUID1_EDX_PGE (1 << 13)
+/* CPUID feature bits checked before they are used (CPUID1_EDX_PGE: asm/longmode.h). */
 #define CPUID81_EDX_NX (1 << 20)
 #define CPUID81_EDX_LM (1 << 29)
 
@@ -189,26 +180,7 @@ _start:
 	or %eax, %ecx
 	mov %ecx, %cr4
 
-	mov $boot_pml4, %eax
-	mov %eax, %cr3
-
-	/* EFER: long mode (active once paging is on) and no-execute support. */
-	mov $MSR_EFER, %ecx
-	rdmsr
-	or $(EFER_LME + EFER_NXE), %eax
-	wrmsr
-
-	/*
-	 * Paging on: with EFER.LME set this activates long mode (in 32-bit compatibility
-	 * mode until CS changes). WP makes read-only pages read-only for the kernel as well.
-	 */
-	mov %cr0, %eax
-	or $(CR0_PG + CR0_WP), %eax
-	mov %eax, %cr0
-
-	/* The kernel GDT (desc.c) has a 64-bit code segment; a far jump loads it into CS. */
-	lgdt x86_gdt_ptr
-	ljmp $GDT_KERNEL_CS, $start64
+	X86_LONG_MODE_ON start64
 
 no_long_mode:
 	mov $msg_no_long_mode, %ecx

@@ -1,17 +1,9 @@
 /* x86-64 AP start: the real-mode trampoline a SIPI enters, up to 64-bit C on its own stack. */
 #include <asm/desc.h>
+#include <asm/longmode.h>
 #include <asm/smp.h>
 
-#define CR0_PE 0x00000001
-#define CR0_WP 0x00010000
-#define CR0_PG 0x80000000
-#define CR4_PAE 0x20
-#define CR4_PGE 0x80
-#define MSR_EFER 0xc0000080
-#define EFER_LME 0x100
-#define EFER_NXE 0x800
-#define MSR_IA32_GS_BASE 0xc0000101
-#define CPUID1_EDX_PGE (1 << 13)
+#define CR0_PE 0x00000001 /* protected mode: the trampoline's first step, from real mode */
 
 /*
  * A start-up IPI with vector V starts the AP in real mode at CS:IP = (V << 8):0000, i.e. at
@@ -63,18 +55,7 @@ tramp_pm32:
 	jz 1f
 	or $CR4_PGE, %eax
 1:	mov %eax, %cr4
-	mov $boot_pml4, %eax
-	mov %eax, %cr3
-	mov $MSR_EFER, %ecx
-	rdmsr
-	or $(EFER_LME + EFER_NXE), %eax
-	wrmsr
-	mov %cr0, %eax
-	or $(CR0_PG + CR0_WP), %eax
-	mov %eax, %cr0
-	/* Long mode is active; a 64-bit CS finishes the switch. lgdt reads 6 bytes here. */
-	lgdt x86_gdt_ptr
-	ljmp $GDT_KERNEL_CS, $x86_ap_start64
+	X86_LONG_MODE_ON x86_ap_start64
 
 /*
  * A flat 32-bit code (0x08) and data (0x10) segment for the protected-mode step: base 0,

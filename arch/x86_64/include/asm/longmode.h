@@ -1,0 +1,48 @@
+/* The way into long mode, shared by the boot CPU (boot.S) and the APs (trampoline.S). */
+#pragma once
+
+#ifndef __ASSEMBLY__
+#error "asm/longmode.h is for the assembler: C has the same bits in asm/processor.h"
+#endif
+
+/*
+ * Control-register and MSR bits the 32-bit entry paths set (the values of asm/processor.h's
+ * X86_CR0_*, MSR_EFER and EFER_*, spelled for the assembler, which has no BIT()):
+ *   CR0.WP (16)  read-only pages are read-only for the kernel too
+ *   CR0.PG (31)  paging on; with EFER.LME set this activates long mode
+ *   CR4.PAE (5)  64-bit entries, required for long mode
+ *   CR4.PGE (7)  global pages (only if CPUID.1:EDX.PGE says the CPU has them)
+ *   EFER.LME (8) long mode enable; EFER.NXE (11) the no-execute bit in entries
+ */
+#define CR0_WP		 0x00010000
+#define CR0_PG		 0x80000000
+#define CR4_PAE		 0x20
+#define CR4_PGE		 0x80
+#define MSR_EFER	 0xc0000080
+#define EFER_LME	 0x100
+#define EFER_NXE	 0x800
+#define MSR_IA32_GS_BASE 0xc0000101 /* the per-CPU register (asm/percpu.h) */
+#define CPUID1_EDX_PGE	 (1 << 13)
+
+/*
+ * The last steps, from 32-bit protected mode with CR4.PAE (and PGE) already set: the boot
+ * tables in CR3, EFER.LME and NXE, then paging on - long mode is now active, in 32-bit
+ * compatibility mode until CS changes - then the kernel GDT (desc.c), whose 64-bit code
+ * segment a far jump to `target` loads. Only absolute addresses: the AP trampoline runs at
+ * another address than it was linked at.
+ */
+/* Assembler, not C: clang-format is off from here to the end of the file. */
+/* clang-format off */
+.macro X86_LONG_MODE_ON target
+	mov $boot_pml4, %eax
+	mov %eax, %cr3
+	mov $MSR_EFER, %ecx
+	rdmsr
+	or $(EFER_LME + EFER_NXE), %eax
+	wrmsr
+	mov %cr0, %eax
+	or $(CR0_PG + CR0_WP), %eax
+	mov %eax, %cr0
+	lgdt x86_gdt_ptr
+	ljmp $GDT_KERNEL_CS, $\target
+.endm
