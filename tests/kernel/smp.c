@@ -585,6 +585,44 @@ struct par {
 	unsigned int rounds[NR_CPUS];
 };
 
+/*
+ * Fresh frames for PAR_PAGES pages from va (each its own map_pages()), then a tag written
+ * and read through every page: the write must land in this CPU's own frame, through its own
+ * mapping. Returns how many things went wrong; f[] holds what must be freed.
+ */
+static unsigned int par_map_and_check(unsigned long va, phys_addr_t *f, unsigned int cpu,
+				      unsigned int r)
+{
+	unsigned int bad = 0;
+
+	for (unsigned int i = 0; i < PAR_PAGES; i++) {
+		f[i] = alloc_frame();
+		if (!f[i] || map_pages(&init_mm, va + i * PAGE_SIZE, f[i], 1, PAGE_KERNEL))
+			bad++;
+	}
+	for (unsigned int i = 0; i < PAR_PAGES && !bad; i++) {
+		u64 tag = (u64)cpu << 40 | (u64)r << 16 | i, v = 0;
+
+		bad += copy_to_kernel_nofault((void *)(va + i * PAGE_SIZE), &tag, 8) != 0;
+		bad += copy_from_kernel_nofault(&v, (void *)(va + i * PAGE_SIZE), 8) != 0;
+		bad += v != tag || *(volatile u64 *)phys_to_virt(f[i]) != tag;
+	}
+	return bad;
+}
+
+/* After the unmap: every page faults, and its frame goes back. */
+static unsigned int par_check_gone_and_free(unsigned long va, const phys_addr_t *f)
+{
+	unsigned int bad = 0;
+
+	for (unsigned int i = 0; i < PAR_PAGES; i++) {
+		bad += kunit_peek(va + i * PAGE_SIZE) != -1;
+		if (f[i])
+			free_frame(f[i]);
+	}
+	return bad;
+}
+
 /* One CPU's share: map fresh frames, write and read through them, unmap, free; repeat. */
 static void par_worker(void *arg)
 {
@@ -594,27 +632,10 @@ static void par_worker(void *arg)
 
 	for (unsigned int r = 0; r < PAR_ROUNDS; r++) {
 		phys_addr_t f[PAR_PAGES];
-		unsigned int bad = 0;
+		unsigned int bad = par_map_and_check(va, f, cpu, r);
 
-		for (unsigned int i = 0; i < PAR_PAGES; i++) {
-			f[i] = alloc_frame();
-			if (!f[i] || map_pages(&init_mm, va + i * PAGE_SIZE, f[i], 1, PAGE_KERNEL))
-				bad++;
-		}
-		for (unsigned int i = 0; i < PAR_PAGES && !bad; i++) {
-			u64 tag = (u64)cpu << 40 | (u64)r << 16 | i, v = 0;
-
-			bad += copy_to_kernel_nofault((void *)(va + i * PAGE_SIZE), &tag, 8) != 0;
-			bad += copy_from_kernel_nofault(&v, (void *)(va + i * PAGE_SIZE), 8) != 0;
-			/* The write went to this CPU's own frame, through its own mapping. */
-			bad += v != tag || *(volatile u64 *)phys_to_virt(f[i]) != tag;
-		}
 		bad += unmap_pages(&init_mm, va, PAR_PAGES) != 0;
-		for (unsigned int i = 0; i < PAR_PAGES; i++) {
-			bad += kunit_peek(va + i * PAGE_SIZE) != -1;
-			if (f[i])
-				free_frame(f[i]);
-		}
+		bad += par_check_gone_and_free(va, f);
 		p->errors[cpu] += bad;
 		p->rounds[cpu]++;
 	}
@@ -663,31 +684,16 @@ static int par_thread(void *arg)
 
 	for (unsigned int r = 0; r < PAR_ROUNDS; r++) {
 		phys_addr_t f[PAR_PAGES];
-		unsigned int bad = 0;
+		unsigned int bad;
 
 		lazy_mmu_mode_enable();
-		for (unsigned int i = 0; i < PAR_PAGES; i++) {
-			f[i] = alloc_frame();
-			if (!f[i] || map_pages(&init_mm, va + i * PAGE_SIZE, f[i], 1, PAGE_KERNEL))
-				bad++;
-		}
-		/* A nested disable() inside each call made the pages usable. */
-		for (unsigned int i = 0; i < PAR_PAGES && !bad; i++) {
-			u64 tag = (u64)cpu << 40 | (u64)r << 16 | i, v = 0;
-
-			bad += copy_to_kernel_nofault((void *)(va + i * PAGE_SIZE), &tag, 8) != 0;
-			bad += copy_from_kernel_nofault(&v, (void *)(va + i * PAGE_SIZE), 8) != 0;
-			bad += v != tag || *(volatile u64 *)phys_to_virt(f[i]) != tag;
-		}
+		/* A nested disable() inside each map_pages() made the pages usable. */
+		bad = par_map_and_check(va, f, cpu, r);
 		bad += protect_pages(&init_mm, va, PAR_PAGES, PAGE_KERNEL_RO) != 0;
 		bad += kunit_can_write(va); /* read-only now, inside the section still */
 		bad += unmap_pages(&init_mm, va, PAR_PAGES) != 0;
 		lazy_mmu_mode_disable();
-		for (unsigned int i = 0; i < PAR_PAGES; i++) {
-			bad += kunit_peek(va + i * PAGE_SIZE) != -1;
-			if (f[i])
-				free_frame(f[i]);
-		}
+		bad += par_check_gone_and_free(va, f);
 		p->errors[cpu] += bad;
 		p->rounds[cpu]++;
 		cond_resched();
