@@ -40,23 +40,28 @@ PYTHON ?= python3
 
 WARNINGS := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	    -Wpointer-arith -Wvla
-CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -ffreestanding -fno-stack-protector -fno-pie \
-	  -fno-pic -fno-common -fno-omit-frame-pointer -fno-strict-aliasing \
-	  -fno-tree-loop-distribute-patterns \
-	  -Iinclude -Iarch/$(ARCH)/include -MMD -MP
+CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -ffreestanding -fno-stack-protector -fno-common \
+	  -fno-omit-frame-pointer -fno-strict-aliasing -fno-tree-loop-distribute-patterns \
+	  -Iinclude -Iarch/$(ARCH)/include -Iuser/include -MMD -MP
 ASFLAGS := -D__ASSEMBLY__ -Iinclude -Iarch/$(ARCH)/include -MMD -MP -g
 LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	   -Wl,-z,noexecstack -Wl,-T,linker/$(ARCH).ld
 
 ifeq ($(ARCH),x86_64)
 # No red zone: interrupts push onto the interrupted stack. No SSE: the kernel never saves
-# vector registers.
-CFLAGS += -m64 -march=x86-64 -mno-red-zone -mgeneral-regs-only -mcmodel=small
+# vector registers. -fpie: the image runs at 0xffff8000_00200000 (asm/layout.h), outside
+# both ranges where absolute 32-bit addresses work (-mcmodel=small: the low 2 GiB; kernel:
+# the top 2 GiB); position-independent code reaches every symbol rip-relative instead (the
+# static link still resolves everything: no dynamic relocations; asm/hidden.h keeps the
+# GOT out too).
+CFLAGS += -m64 -march=x86-64 -mno-red-zone -mgeneral-regs-only -mcmodel=small -fpie \
+	  -include arch/x86_64/include/asm/hidden.h
 BOOT_SRCS := boot/multiboot2.c boot/pvh.c boot/acpi.c
 else
 # Outline atomics would call libgcc helpers that probe HWCAPs we don't have; the kernel
 # must also run on a plain ARMv8.0 cortex-a72, so no -march beyond armv8-a.
-CFLAGS += -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mcmodel=small
+CFLAGS += -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mcmodel=small -fno-pie \
+	  -fno-pic
 BOOT_SRCS := boot/fdt.c
 endif
 

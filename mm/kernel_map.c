@@ -57,6 +57,17 @@ static void map_ram(phys_addr_t start, phys_addr_t end)
 	}
 }
 
+/*
+ * An arch whose address spaces share the kernel half's upper tables (x86-64) makes them
+ * all now, on the empty root, before anything is mapped.
+ */
+#ifndef arch_preallocate_kernel_tables
+static inline void arch_preallocate_kernel_tables(struct mm_struct *mm)
+{
+	(void)mm;
+}
+#endif
+
 void mm_init(void)
 {
 	const struct mem_region *mmio;
@@ -67,6 +78,7 @@ void mm_init(void)
 	init_mm.pgd = alloc_frame();
 	if (!init_mm.pgd)
 		panic("mm_init: no frame for the root table");
+	arch_preallocate_kernel_tables(&init_mm);
 
 	for (unsigned int i = 0; i < boot_info.nr_ram; i++) {
 		const struct mem_region *r = &boot_info.ram[i];

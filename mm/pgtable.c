@@ -250,6 +250,19 @@ static bool table_empty(const pte_t *table)
 }
 
 /*
+ * An arch whose root entries of the kernel half are shared by every address space (x86-64:
+ * each mm's root holds copies of init_mm's, made once) keeps the tables they point at for
+ * ever: unlinking one from init_mm would leave every copy pointing at a freed page.
+ */
+#ifndef arch_pgd_entry_pinned
+static inline bool arch_pgd_entry_pinned(unsigned long va)
+{
+	(void)va;
+	return false;
+}
+#endif
+
+/*
  * Unlinks and frees every table below `table` (an entry array at `level`, covering VAs from
  * `base`) that is empty and lies in [start, end). The caller decides about `table` itself.
  */
@@ -270,6 +283,8 @@ static void prune(pte_t *table, int level, unsigned long base, unsigned long sta
 			continue;
 		child = table_at(pte_table_pa(e));
 		prune(child, level - 1, va, start, end);
+		if (level == PGTABLE_LEVELS - 1 && arch_pgd_entry_pinned(va))
+			continue;
 		if (table_empty(child)) {
 			entry_update(va, &table[i], __pte(0), level);
 			free_table_after_flush(pte_table_pa(e));
@@ -277,13 +292,35 @@ static void prune(pte_t *table, int level, unsigned long base, unsigned long sta
 	}
 }
 
-/* Valid user-supplied range: page aligned, non-empty, inside the low canonical half. */
+/*
+ * Where the tables translate. An arch with a kernel half (<asm/pgtable.h>: VA_HALF_BITS)
+ * translates [0, 2^VA_HALF_BITS) and the same span below 2^64; the addresses between are
+ * not canonical (x86-64: the CPU refuses them; a walk would wrongly index them like their
+ * low 48 bits). Without it, the low 48 bits only.
+ */
+#ifdef VA_HALF_BITS
+#define VA_HALF_SIZE (1UL << VA_HALF_BITS)
+#else
+#define VA_HALF_SIZE (1UL << LEVEL_SHIFT(PGTABLE_LEVELS))
+#endif
+
+/*
+ * Valid user-supplied range: page aligned, non-empty, inside one half. The high half's
+ * last page is left out, so that the end of a range never wraps to 0.
+ */
 static bool range_ok(unsigned long va, unsigned long npages)
 {
-	unsigned long top = 1UL << LEVEL_SHIFT(PGTABLE_LEVELS); /* 2^48 */
+	unsigned long limit;
 
-	return IS_ALIGNED(va, PAGE_SIZE) && npages > 0 && va < top &&
-	       npages <= (top - va) / PAGE_SIZE;
+	if (va < VA_HALF_SIZE)
+		limit = VA_HALF_SIZE;
+#ifdef VA_HALF_BITS
+	else if (va >= 0 - VA_HALF_SIZE)
+		limit = 0 - PAGE_SIZE;
+#endif
+	else
+		return false;
+	return IS_ALIGNED(va, PAGE_SIZE) && npages > 0 && npages <= (limit - va) / PAGE_SIZE;
 }
 
 /* Counts the pages in [va, va + npages) that have an entry (pte_none() false). */
@@ -316,7 +353,9 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
 			if (ptep && !pte_none(READ_ONCE(*ptep)))
 				entry_update(va, ptep, __pte(0), 0);
 	}
-	prune(table_at(mm->pgd), PGTABLE_LEVELS - 1, 0, start, end);
+	/* The root covers the 2^48 bytes from start's bits 63:48: 0, or all ones in the high half. */
+	prune(table_at(mm->pgd), PGTABLE_LEVELS - 1, start & ~(LEVEL_SIZE(PGTABLE_LEVELS) - 1),
+	      start, end);
 }
 
 /*

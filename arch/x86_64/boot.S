@@ -10,6 +10,9 @@
 #define PTE_PCD 0x010
 #define PTE_PS 0x080 /* in a page directory entry: a 2 MiB page, not a table */
 
+/* The PML4 slot of PAGE_OFFSET: bits 47:39 of the address. */
+#define PML4_SLOT_PAGE_OFFSET ((PAGE_OFFSET >> 39) & 511)
+
 /* CPUID feature bits checked before they are used (CPUID1_EDX_PGE: asm/longmode.h). */
 #define CPUID81_EDX_NX (1 << 20)
 #define CPUID81_EDX_LM (1 << 29)
@@ -58,11 +61,22 @@ mb2_header_end:
 	.long XEN_ELFNOTE_PHYS32_ENTRY
 	.asciz "Xen"
 	.balign 4
-	.long _start
+	.long PA(_start)
+
+/* <asm/layout.h>'s PAGE_OFFSET, for the linker script's check that it agrees. */
+	.globl __page_offset_check
+	.set __page_offset_check, PAGE_OFFSET
 
 /*
  * Early page tables, in .bss: one PML4, one PDPT, four page directories mapping 0-4 GiB
  * with 2 MiB pages, and one 4 KiB table for the 2 MiB that holds the boot stack's guard.
+ * The PML4 points at the same PDPT twice, so the first 4 GiB appear at two places:
+ *
+ *   PML4[0]   -> boot_pdpt   0x0000000000000000..  identity: the code that turns paging
+ *                                                  on runs at its physical address
+ *   PML4[256] -> boot_pdpt   0xffff800000000000..  PAGE_OFFSET: where the kernel is linked
+ *
+ * They stay alive after mm_init() replaced them: every AP starts on them (trampoline.S).
  */
 	.section .bss.page_aligned, "aw", @nobits
 	.balign 4096
@@ -99,8 +113,8 @@ _start:
 	 * are about to build are in it, so clearing it later would wipe them under our feet.
 	 * (Loaders zero it too, but the kernel should not depend on their diligence.)
 	 */
-	mov $__bss_start, %edi
-	mov $__bss_end, %ecx
+	mov $PA(__bss_start), %edi
+	mov $PA(__bss_end), %ecx
 	sub %edi, %ecx
 	shr $2, %ecx
 	xor %eax, %eax
@@ -118,11 +132,12 @@ _start:
 	test $CPUID81_EDX_NX, %edx
 	jz no_nx
 
-	/* PML4[0] -> the PDPT, PDPT[0..3] -> the four page directories. */
-	movl $(boot_pdpt + PTE_P + PTE_RW), boot_pml4
-	mov $(boot_pd + PTE_P + PTE_RW), %eax
+	/* PML4[0] and PML4[256] -> the PDPT, PDPT[0..3] -> the four page directories. */
+	movl $(PA(boot_pdpt) + PTE_P + PTE_RW), PA(boot_pml4)
+	movl $(PA(boot_pdpt) + PTE_P + PTE_RW), PA(boot_pml4) + 8 * PML4_SLOT_PAGE_OFFSET
+	mov $(PA(boot_pd) + PTE_P + PTE_RW), %eax
 	xor %ecx, %ecx
-1:	mov %eax, boot_pdpt(, %ecx, 8)
+1:	mov %eax, PA(boot_pdpt)(, %ecx, 8)
 	add $4096, %eax
 	inc %ecx
 	cmp $4, %ecx
@@ -131,7 +146,7 @@ _start:
 	/* 2048 identity 2 MiB pages: RAM, and the LAPIC and HPET just below 4 GiB. */
 	mov $(PTE_P + PTE_RW + PTE_PS), %eax
 	xor %ecx, %ecx
-1:	mov %eax, boot_pd(, %ecx, 8)
+1:	mov %eax, PA(boot_pd)(, %ecx, 8)
 	add $0x200000, %eax
 	inc %ecx
 	cmp $2048, %ecx
@@ -142,7 +157,7 @@ _start:
 	 * the firmware's MTRRs to override a write-back mapping of device registers.
 	 */
 	mov $1536, %ecx
-1:	orl $(PTE_PCD + PTE_PWT), boot_pd(, %ecx, 8)
+1:	orl $(PTE_PCD + PTE_PWT), PA(boot_pd)(, %ecx, 8)
 	inc %ecx
 	cmp $2048, %ecx
 	jb 1b
@@ -152,12 +167,12 @@ _start:
 	 * page except that the guard is left out: a stack overflow then faults from the very
 	 * first instruction of C, and the #DF handler (on its own IST stack) reports it.
 	 */
-	mov $__stack_guard, %ebx
+	mov $PA(__stack_guard), %ebx
 	mov %ebx, %eax
 	and $~0x1fffff, %eax
 	or $(PTE_P + PTE_RW), %eax
 	xor %ecx, %ecx
-1:	mov %eax, boot_pt(, %ecx, 8)
+1:	mov %eax, PA(boot_pt)(, %ecx, 8)
 	add $4096, %eax
 	inc %ecx
 	cmp $512, %ecx
@@ -165,9 +180,9 @@ _start:
 	mov %ebx, %eax
 	shr $12, %eax
 	and $511, %eax
-	movl $0, boot_pt(, %eax, 8)
+	movl $0, PA(boot_pt)(, %eax, 8)
 	shr $21, %ebx
-	movl $(boot_pt + PTE_P + PTE_RW), boot_pd(, %ebx, 8)
+	movl $(PA(boot_pt) + PTE_P + PTE_RW), PA(boot_pd)(, %ebx, 8)
 
 	/* CR4: PAE (long mode's entry format), and PGE where the CPU has it. */
 	mov $1, %eax
@@ -183,10 +198,10 @@ _start:
 	X86_LONG_MODE_ON start64
 
 no_long_mode:
-	mov $msg_no_long_mode, %ecx
+	mov $PA(msg_no_long_mode), %ecx
 	jmp early_fail
 no_nx:
-	mov $msg_no_nx, %ecx
+	mov $PA(msg_no_nx), %ecx
 	/* fall through */
 
 /* Prints the string at ecx on COM1 (usable without setup under QEMU) and exits with 2. */
@@ -208,6 +223,12 @@ early_fail:
 	.code64
 	.type start64, @function
 start64:
+	/*
+	 * Entered at its physical address: go where the kernel is linked, then make the GDTR
+	 * name the GDT by that address too, so nothing depends on the identity map any more.
+	 */
+	X86_JUMP_HIGH
+	lgdt x86_gdt_ptr(%rip)
 	/* Data segments: the flat kernel data descriptor; fs and gs are unused. */
 	mov $GDT_KERNEL_DS, %ax
 	mov %ax, %ds
@@ -222,11 +243,12 @@ start64:
 	 * of C.
 	 */
 	mov $MSR_IA32_GS_BASE, %ecx
-	mov $cpus, %eax
-	xor %edx, %edx
+	lea cpus(%rip), %rax
+	mov %rax, %rdx
+	shr $32, %rdx
 	wrmsr
 
-	mov $__stack_top, %rsp
+	lea __stack_top(%rip), %rsp
 	/* x86_start(magic, info). 32-bit moves zero the upper halves, whatever they held. */
 	mov %ebp, %edi
 	mov %esi, %esi

@@ -1,5 +1,6 @@
 /* The GDT (flat 64-bit segments and the TSS) and the IDT with one gate per vector. */
 #include <asm/desc.h>
+#include <asm/layout.h>
 #include <asm/traps.h>
 #include <kernel/cpu.h>
 
@@ -34,6 +35,15 @@ static u64 x86_gdt[NR_CPUS][GDT_ENTRIES] __aligned(16) = {
 const struct x86_desc_ptr x86_gdt_ptr = {
 	.limit = sizeof(x86_gdt[0]) - 1,
 	.base = (u64)(uintptr_t)x86_gdt[0],
+};
+
+/*
+ * The same GDT by its physical address, for the 32-bit entry paths (asm/longmode.h): their
+ * lgdt runs before paging and reads only the limit and the low 32 bits of the base.
+ */
+const struct x86_desc_ptr x86_boot_gdt_ptr = {
+	.limit = sizeof(x86_gdt[0]) - 1,
+	.base = (u64)(uintptr_t)x86_gdt[0] - PAGE_OFFSET,
 };
 
 /*

@@ -11,16 +11,21 @@
  * copies [x86_trampoline_start, x86_trampoline_end) to X86_TRAMPOLINE_PA for that. The
  * code runs at a different address than it was linked at, so every reference to the
  * trampoline's own bytes is written as X86_TRAMPOLINE_PA + (label - start); references to
- * the kernel (boot_pml4, x86_gdt_ptr, x86_ap_start64) are absolute and stay right.
+ * the kernel (boot_pml4, x86_boot_gdt_ptr, x86_ap_start64) are absolute physical addresses
+ * (PA(), asm/longmode.h) and stay right.
  *
  *   real mode (16-bit)  -> load a flat 32-bit GDT, set CR0.PE, far jump
  *   protected (32-bit)  -> PAE (+PGE), CR3 = the boot tables, EFER.LME|NXE, CR0.PG|WP
  *   compatibility mode  -> load the kernel GDT, far jump to its 64-bit code segment
- *   long mode (64-bit)  -> x86_ap_start64 in the kernel's text (below)
+ *   long mode (64-bit)  -> x86_ap_start64 in the kernel's text (below), at its physical
+ *                          address, which jumps to its linked one in the high half
  *
- * The boot tables (boot.S) identity-map the first 4 GiB with nothing marked no-execute,
- * so the trampoline page and the kernel both run under them; the AP moves to the
- * kernel's own tables in C (x86_secondary_start).
+ * The instruction after the CR0 write that turns paging on is fetched through the new
+ * tables at the same (physical) address, so they must map this page 1:1; the kernel's own
+ * tables (init_mm) map nothing in the low half. The boot tables (boot.S) map the first
+ * 4 GiB both 1:1 and at PAGE_OFFSET, with nothing marked no-execute: the trampoline page
+ * and the kernel both run under them, and they are never freed. The AP moves to the
+ * kernel's own tables in C (x86_secondary_start), once it runs in the high half.
  */
 #define TRAMP(label) (X86_TRAMPOLINE_PA + ((label) - x86_trampoline_start))
 
@@ -74,7 +79,8 @@ tramp_gdt_ptr:
 x86_trampoline_end:
 
 /*
- * 64-bit, in the kernel's text, still on the boot tables. Which CPU are we? CPUID leaf 1
+ * 64-bit, in the kernel's text, still on the boot tables: first to the high half, with the
+ * GDTR following (as boot.S does). Which CPU are we? CPUID leaf 1
  * gives this CPU's initial APIC ID; x86_ap_stack[] (filled by the boot CPU before the
  * SIPI) gives the stack top for it. Looking it up by our own ID rather than reading one
  * shared "next stack" word means an AP that arrives late, after the boot CPU gave up on
@@ -85,6 +91,8 @@ x86_trampoline_end:
 	.globl x86_ap_start64
 	.type x86_ap_start64, @function
 x86_ap_start64:
+	X86_JUMP_HIGH
+	lgdt x86_gdt_ptr(%rip)
 	mov $GDT_KERNEL_DS, %ax
 	mov %ax, %ds
 	mov %ax, %es
@@ -95,7 +103,8 @@ x86_ap_start64:
 	mov $1, %eax
 	cpuid
 	shr $24, %ebx		/* EBX[31:24]: initial APIC ID */
-	mov x86_ap_stack(, %rbx, 8), %rsp
+	lea x86_ap_stack(%rip), %rax
+	mov (%rax, %rbx, 8), %rsp
 	test %rsp, %rsp
 	jz 2f
 	mov %ebx, %edi		/* x86_secondary_start(apic_id) */

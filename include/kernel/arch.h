@@ -38,6 +38,10 @@ void arch_describe_cpu(void);
 /* Device windows that mm_init() maps (uncached) into the kernel tables. */
 unsigned int arch_mmio_regions(const struct mem_region **regions);
 
+/* Fills a new address space's root (mm->pgd, zeroed) with what every mm shares: x86-64 copies
+ * init_mm's kernel-half root entries; arm64 has nothing to do (TTBR1). 0 or -errno. */
+int arch_pgd_init(struct mm_struct *mm);
+
 /* Loads mm's tables into this CPU and drops every translation of the previous ones. */
 void arch_switch_mm(struct mm_struct *mm);
 

@@ -20,7 +20,11 @@ struct x86_desc_ptr {
 	u64 base;
 } __packed;
 
-/* The GDT pointer boot.S loads before the far jump to 64-bit code. */
+/*
+ * CPU 0's GDT: by physical address for the 32-bit entry paths' lgdt (asm/longmode.h), by
+ * its linked address for 64-bit code.
+ */
+extern const struct x86_desc_ptr x86_boot_gdt_ptr;
 extern const struct x86_desc_ptr x86_gdt_ptr;
 
 /* Adds the TSS (with the IST stacks) to the GDT and loads the task register. */

@@ -24,17 +24,28 @@
 #define MSR_IA32_GS_BASE 0xc0000101 /* the per-CPU register (asm/percpu.h) */
 #define CPUID1_EDX_PGE	 (1 << 13)
 
+#include <asm/layout.h>
+
+/* A kernel symbol's physical address: what 32-bit code, running before paging, must use. */
+#define PA(sym) ((sym)-PAGE_OFFSET)
+
 /*
  * The last steps, from 32-bit protected mode with CR4.PAE (and PGE) already set: the boot
  * tables in CR3, EFER.LME and NXE, then paging on - long mode is now active, in 32-bit
  * compatibility mode until CS changes - then the kernel GDT (desc.c), whose 64-bit code
- * segment a far jump to `target` loads. Only absolute addresses: the AP trampoline runs at
- * another address than it was linked at.
+ * segment a far jump to `target` loads. Only absolute physical addresses: paging is off
+ * until the CR0 write, the AP trampoline runs at another address than it was linked at,
+ * and the far jump's offset is 32 bits. So `target` is entered at its physical address,
+ * through the boot tables' identity map of the low 4 GiB, and must X86_JUMP_HIGH first.
+ *
+ * lgdt in 32-bit mode reads a 6-byte operand (limit, 32-bit base): x86_boot_gdt_ptr has
+ * CPU 0's GDT at its physical address. The 64-bit code reloads the GDTR with the linked
+ * address (x86_gdt_ptr) before the identity map can go away.
  */
 /* Assembler, not C: clang-format is off from here to the end of the file. */
 /* clang-format off */
 .macro X86_LONG_MODE_ON target
-	mov $boot_pml4, %eax
+	mov $PA(boot_pml4), %eax
 	mov %eax, %cr3
 	mov $MSR_EFER, %ecx
 	rdmsr
@@ -43,6 +54,17 @@
 	mov %cr0, %eax
 	or $(CR0_PG + CR0_WP), %eax
 	mov %eax, %cr0
-	lgdt x86_gdt_ptr
-	ljmp $GDT_KERNEL_CS, $\target
+	lgdt PA(x86_boot_gdt_ptr)
+	ljmp $GDT_KERNEL_CS, $PA(\target)
+.endm
+
+/*
+ * 64-bit code entered at its physical address (the identity map) continues at its linked
+ * address in the high half: an absolute jump through a register, since a direct jump is
+ * relative and would stay low. Clobbers rax.
+ */
+.macro X86_JUMP_HIGH
+	movabs $.Ljump_high_\@, %rax
+	jmp *%rax
+.Ljump_high_\@:
 .endm

@@ -3,6 +3,7 @@
 
 #include <lib/types.h>
 #include <mm/pte.h>
+#include <asm/layout.h>
 
 /*
  * Four levels of 512 entries translate a 48-bit virtual address (mm/pte.h numbers them from
@@ -31,9 +32,10 @@
  *
  *   PS   at levels 1 and 2, PS=1 would make this a 2 MiB / 1 GiB leaf; we never create
  *        those (the boot tables do, but mm/ replaces them), so PS=0 always means "table"
- *   R/W, U/S and NX combine over the levels: a page is writable only if every level says so,
- *   and non-executable if any level says so. Table entries therefore grant everything
- *   (R/W=1, NX=0) and the leaf alone decides.
+ *   R/W, U/S and NX combine over the levels: a page is writable (user-accessible) only if
+ *   every level says so, and non-executable if any level says so. Table entries therefore
+ *   grant everything (R/W=1, U/S=1, NX=0) and the leaf alone decides: a kernel leaf never
+ *   has U/S, so the kernel half stays closed to ring 3 even below a table entry with U/S.
  */
 #define _PAGE_PRESENT  BIT(0)
 #define _PAGE_RW       BIT(1)
@@ -49,17 +51,6 @@
 #define _PAGE_NX      BIT(63)
 
 #define PTE_ADDR_MASK 0x000ffffffffff000UL
-
-/* The kernel lives at its physical address; RAM is mapped 1:1. */
-#define PAGE_OFFSET 0UL
-
-/* The window vm_test_area() hands out: PML4 slots 128-159, far from anything else. */
-#define VM_TEST_START 0x0000400000000000UL
-#define VM_TEST_END   0x0000500000000000UL
-
-/* Kernel-thread stacks (kernel/sched.c): 1 GiB just above it, slot 160, unused by anything else. */
-#define KSTACK_AREA_START 0x0000500000000000UL
-#define KSTACK_AREA_END	  0x0000500040000000UL
 
 /*
  * Kernel protections. Accessed and dirty are preset: the CPU then never writes an entry
@@ -78,6 +69,24 @@
 	__pgprot(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX | _PAGE_PCD | \
 		 _PAGE_PWT)
 /*
+ * User protections (ring 3: U/S set), the same A/D presetting. x86 can't express "write but
+ * no read", nor "execute but no read", so PROT_WRITE implies read and PROT_EXEC implies
+ * read (vm_get_page_prot()). There is no RWX: writable user data is never executable.
+ */
+#define PAGE_USER_RO __pgprot(_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX)
+#define PAGE_USER_RW \
+	__pgprot(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
+#define PAGE_USER_RX __pgprot(_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
+
+/*
+ * The leaf protection for mmap()/mprotect()'s PROT_READ|PROT_WRITE|PROT_EXEC bits
+ * (<lazymmu/syscall.h>): PROT_NONE is PAGE_NONE; PROT_WRITE gives PAGE_USER_RW, even with
+ * PROT_EXEC (W^X: the write wins and the page is never executable); PROT_EXEC gives
+ * PAGE_USER_RX; PROT_READ alone PAGE_USER_RO.
+ */
+pgprot_t vm_get_page_prot(unsigned int prot);
+
+/*
  * "Mapped, but no access": P is clear, so every access faults and the CPU never caches it,
  * but a software bit says the entry is in use and the address bits still name the frame.
  */
@@ -95,11 +104,40 @@ static inline bool pte_is_table(pte_t pte, int level)
 	return level >= 1 && pte_present(pte) && !(pte_val(pte) & _PAGE_PSE);
 }
 
-/* Accessed preset for the same reason as on leaves: the CPU never writes a table entry. */
+/* A leaf ring 3 may use (if the leaf is present; U/S is also set in every table entry). */
+static inline bool pte_user(pte_t pte)
+{
+	return pte_val(pte) & _PAGE_USER;
+}
+
+/*
+ * Accessed preset for the same reason as on leaves: the CPU never writes a table entry. R/W
+ * and U/S granted: the leaf decides (see the drawing above).
+ */
 static inline pte_t mk_table_entry(phys_addr_t table_pa)
 {
-	return __pte((table_pa & PTE_ADDR_MASK) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED);
+	return __pte((table_pa & PTE_ADDR_MASK) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |
+		     _PAGE_ACCESSED);
 }
+
+/*
+ * The kernel half's root entries: 256..511. mm_init() gives each its level-3 table at once
+ * (arch_preallocate_kernel_tables()), every address space copies them (arch_pgd_init()),
+ * and mm/pgtable.c never unlinks them (arch_pgd_entry_pinned()): a kernel mapping made
+ * later lands in a table every address space already points at.
+ */
+#define KERNEL_PGD_FIRST (PAGE_OFFSET >> LEVEL_SHIFT(PGTABLE_LEVELS - 1) & (PTRS_PER_TABLE - 1))
+
+static inline bool arch_pgd_entry_pinned(unsigned long va)
+{
+	return va >= PAGE_OFFSET; /* the high half starts at PAGE_OFFSET */
+}
+#define arch_pgd_entry_pinned arch_pgd_entry_pinned
+
+struct mm_struct;
+/* Called by mm_init() on init_mm's empty root: one level-3 table per kernel-half slot. */
+void arch_preallocate_kernel_tables(struct mm_struct *mm);
+#define arch_preallocate_kernel_tables arch_preallocate_kernel_tables
 
 static inline phys_addr_t pte_table_pa(pte_t pte)
 {
