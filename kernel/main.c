@@ -40,11 +40,11 @@ static void check_case_left_clean(struct kunit *test)
 			   lazy_mmu_backend_name(lazy_mmu_get_backend()));
 		lazy_mmu_set_backend(LAZY_MMU_BATCHED);
 	}
-	if (__atomic_load_n(&tlb_batches_pending, __ATOMIC_RELAXED)) {
+	if (__atomic_load_n(&init_mm.tlb_flush_pending, __ATOMIC_RELAXED)) {
 		/* A leaked count would send every later make into a needless flush. */
 		kunit_fail(test, false, __FILE__, __LINE__, "case left %ld batch(es) pending",
-			   tlb_batches_pending);
-		__atomic_store_n(&tlb_batches_pending, 0, __ATOMIC_RELAXED);
+			   init_mm.tlb_flush_pending);
+		__atomic_store_n(&init_mm.tlb_flush_pending, 0, __ATOMIC_RELAXED);
 	}
 	if (irqs_disabled()) {
 		kunit_fail(test, false, __FILE__, __LINE__, "case left interrupts masked");

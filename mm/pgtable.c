@@ -19,16 +19,26 @@ static pte_t *table_at(phys_addr_t pa)
 }
 
 /*
- * The batch an update may defer into: the current task's while its lazy MMU section is
+ * The batch an update of mm may defer into: the current task's while its lazy MMU section is
  * active and the batched backend is selected; otherwise NULL, and the update completes at
  * once. Interrupt handlers never defer into the task's batch (is_lazy_mmu_mode_active() is
  * false in interrupt context), so an interrupt can't tear a half-queued range.
  */
-static struct tlb_batch *deferring_batch(void)
+static struct tlb_batch *deferring_batch(struct mm_struct *mm)
 {
-	if (lazy_mmu_get_backend() == LAZY_MMU_BATCHED && is_lazy_mmu_mode_active())
-		return &current->tlb_batch;
-	return NULL;
+	struct tlb_batch *b = &current->tlb_batch;
+
+	if (lazy_mmu_get_backend() != LAZY_MMU_BATCHED || !is_lazy_mmu_mode_active())
+		return NULL;
+	/*
+	 * One batch holds one mm's invalidations (its ASID/PCID and its CPUs): a section that
+	 * moves on to another mm's tables - fork writes the parent's and the child's -
+	 * completes the first mm's batch before queueing for the next.
+	 */
+	if (b->queued && tlb_batch_mm(b) != mm)
+		tlb_batch_flush(b);
+	b->mm = mm;
+	return b;
 }
 
 /*
@@ -48,23 +58,26 @@ static struct tlb_batch *deferring_batch(void)
  *         back, so we invalidate va alone, now). Outside interrupts a non-deferring task's
  *         own batch is always empty (pause, leave and a backend switch drain it).
  *   other CPUs: a batch there may owe an invalidation of va too, and we can't look inside
- *         it; if any batch but ours is pending (tlb_batches_pending), va is invalidated
+ *         it; if any batch but ours is pending for mm (tlb_flush_pending), va is invalidated
  *         now, on every CPU. (A task's batch is drained when it is switched out, so only
  *         tasks running right now on other CPUs can have one.)
  * For a run of `pages` makes from va (map_pages()), once for the whole run; invalidating
  * a page nobody owed is harmless, and only one flush is issued either way.
  */
-static void complete_earlier_change(struct tlb_batch *own, unsigned long va, unsigned long pages,
-				    bool nonleaf)
+static void complete_earlier_change(struct mm_struct *mm, struct tlb_batch *own, unsigned long va,
+				    unsigned long pages, bool nonleaf)
 {
 	struct tlb_batch *mine = &current->tlb_batch, now;
+	bool mine_owes = !own && tlb_batch_mm(mine) == mm && tlb_batch_overlaps(mine, va, pages);
 
 	if (own && arch_has_break_before_make() && tlb_batch_overlaps(own, va, pages)) {
 		count_tlb_event(bbm_flushes);
 		tlb_batch_flush(own);
+		own->mm = mm;
 	}
-	if ((!own && tlb_batch_overlaps(mine, va, pages)) || tlb_batch_owed_elsewhere(mine)) {
+	if (mine_owes || tlb_batch_owed_elsewhere(mine, mm)) {
 		tlb_batch_init(&now);
+		now.mm = mm;
 		for (unsigned long i = 0; i < pages; i++)
 			tlb_batch_add(&now, va + i * PAGE_SIZE);
 		now.nonleaf = nonleaf;
@@ -86,7 +99,7 @@ static void complete_earlier_change(struct tlb_batch *own, unsigned long va, uns
  * The caller holds mm->page_table_lock (so interrupts are off: nothing else on this CPU
  * can run between the entry store and the batch update).
  */
-static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
+static void entry_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte, int level)
 {
 	struct tlb_batch *batch, now;
 	struct tlb_batch *b = &now;
@@ -99,11 +112,13 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 		return;
 	}
 	/* Not deferring: a batch of one on the stack, drained before returning. */
-	batch = deferring_batch();
-	if (batch)
+	batch = deferring_batch(mm);
+	if (batch) {
 		b = batch;
-	else
+	} else {
 		tlb_batch_init(&now);
+		now.mm = mm;
+	}
 	va = ALIGN_DOWN(va, LEVEL_SIZE(level));
 
 	if (arch_pte_needs_bbm(old, pte)) {
@@ -116,6 +131,7 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 		if (batch)
 			count_tlb_event(bbm_flushes);
 		tlb_batch_flush(b);
+		b->mm = mm; /* the flush emptied it; what follows is still mm's */
 		old = __pte(0);
 	} else if (pte_present(pte) && !pte_present(old)) {
 		/*
@@ -123,7 +139,7 @@ static void entry_update(unsigned long va, pte_t *ptep, pte_t pte, int level)
 		 * a frame change takes the break path above - so a permission change over it
 		 * needs no flush.)
 		 */
-		complete_earlier_change(batch, va, 1, level > 0);
+		complete_earlier_change(mm, batch, va, 1, level > 0);
 	}
 
 	WRITE_ONCE(*ptep, pte);
@@ -146,11 +162,11 @@ void pte_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte)
 	unsigned long flags;
 
 	if (spin_held_here(&mm->page_table_lock)) {
-		entry_update(va, ptep, pte, 0);
+		entry_update(mm, va, ptep, pte, 0);
 		return;
 	}
 	spin_lock_irqsave(&mm->page_table_lock, flags);
-	entry_update(va, ptep, pte, 0);
+	entry_update(mm, va, ptep, pte, 0);
 	spin_unlock_irqrestore(&mm->page_table_lock, flags);
 }
 
@@ -194,17 +210,18 @@ void pgtable_floor_end(void)
  * A page-table page that is no longer linked may be reused only after the invalidation of
  * the entry that linked it: at once when the update completed eagerly, else at the flush.
  */
-static void free_table_after_flush(phys_addr_t pa)
+static void free_table_after_flush(struct mm_struct *mm, phys_addr_t pa)
 {
-	struct tlb_batch *batch = deferring_batch();
+	struct tlb_batch *batch = deferring_batch(mm);
 
 	if (unlikely(this_cpu()->pt_floor)) {
 		floor_free_table(pa);
 		return;
 	}
-	if (batch)
-		tlb_batch_free_table(batch, pa);
-	else
+	if (batch) {
+		tlb_batch_free_table(batch, pa); /* may flush first, when its list is full */
+		batch->mm = mm;
+	} else
 		free_frame(pa);
 }
 
@@ -229,7 +246,7 @@ static pte_t *walk(struct mm_struct *mm, unsigned long va, bool alloc, int *err)
 			}
 			/* alloc_frame() zeroed it: the walker finds only empty entries below. */
 			e = mk_table_entry(pa);
-			entry_update(va, slot, e, level);
+			entry_update(mm, va, slot, e, level);
 		}
 		table = table_at(pte_table_pa(e));
 	}
@@ -266,8 +283,8 @@ static inline bool arch_pgd_entry_pinned(unsigned long va)
  * Unlinks and frees every table below `table` (an entry array at `level`, covering VAs from
  * `base`) that is empty and lies in [start, end). The caller decides about `table` itself.
  */
-static void prune(pte_t *table, int level, unsigned long base, unsigned long start,
-		  unsigned long end)
+static void prune(struct mm_struct *mm, pte_t *table, int level, unsigned long base,
+		  unsigned long start, unsigned long end)
 {
 	unsigned long size = LEVEL_SIZE(level);
 	unsigned long first = start > base ? (start - base) / size : 0;
@@ -282,12 +299,12 @@ static void prune(pte_t *table, int level, unsigned long base, unsigned long sta
 		if (level == 0 || pte_none(e))
 			continue;
 		child = table_at(pte_table_pa(e));
-		prune(child, level - 1, va, start, end);
+		prune(mm, child, level - 1, va, start, end);
 		if (level == PGTABLE_LEVELS - 1 && arch_pgd_entry_pinned(va))
 			continue;
 		if (table_empty(child)) {
-			entry_update(va, &table[i], __pte(0), level);
-			free_table_after_flush(pte_table_pa(e));
+			entry_update(mm, va, &table[i], __pte(0), level);
+			free_table_after_flush(mm, pte_table_pa(e));
 		}
 	}
 }
@@ -351,10 +368,10 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
 
 		for (; va < next; va += PAGE_SIZE, ptep = ptep ? ptep + 1 : NULL)
 			if (ptep && !pte_none(READ_ONCE(*ptep)))
-				entry_update(va, ptep, __pte(0), 0);
+				entry_update(mm, va, ptep, __pte(0), 0);
 	}
 	/* The root covers the 2^48 bytes from start's bits 63:48: 0, or all ones in the high half. */
-	prune(table_at(mm->pgd), PGTABLE_LEVELS - 1, start & ~(LEVEL_SIZE(PGTABLE_LEVELS) - 1),
+	prune(mm, table_at(mm->pgd), PGTABLE_LEVELS - 1, start & ~(LEVEL_SIZE(PGTABLE_LEVELS) - 1),
 	      start, end);
 }
 
@@ -369,11 +386,11 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
  * Only while deferring into our own batch, or for the floor (batch NULL, no maintenance):
  * eagerly, each make must complete on its own, as entry_update() does it.
  */
-static void make_ptes(struct tlb_batch *batch, unsigned long va, pte_t *ptep, phys_addr_t pa,
-		      pgprot_t prot, unsigned long n)
+static void make_ptes(struct mm_struct *mm, struct tlb_batch *batch, unsigned long va, pte_t *ptep,
+		      phys_addr_t pa, pgprot_t prot, unsigned long n)
 {
 	if (batch)
-		complete_earlier_change(batch, va, n, false);
+		complete_earlier_change(mm, batch, va, n, false);
 	if (batch && arch_pte_needs_sync(mk_pte(pa, prot)))
 		tlb_batch_need_sync(batch);
 	for (unsigned long i = 0; i < n; i++, pa += PAGE_SIZE)
@@ -417,7 +434,7 @@ int map_pages(struct mm_struct *mm, unsigned long va, phys_addr_t pa, unsigned l
 
 	lazy_mmu_mode_enable();
 	/* Fixed for the whole walk: the lock keeps interrupts (and so any switch) out. */
-	batch = deferring_batch();
+	batch = deferring_batch(mm);
 	floor = this_cpu()->pt_floor;
 	while (va < end && !err) {
 		unsigned long next = MIN(ALIGN_DOWN(va, LEVEL_SIZE(1)) + LEVEL_SIZE(1), end);
@@ -427,10 +444,10 @@ int map_pages(struct mm_struct *mm, unsigned long va, phys_addr_t pa, unsigned l
 		if (!ptep)
 			break;
 		if (batch || floor) {
-			make_ptes(floor ? NULL : batch, va, ptep, pa, prot, n);
+			make_ptes(mm, floor ? NULL : batch, va, ptep, pa, prot, n);
 		} else {
 			for (unsigned long i = 0; i < n; i++)
-				entry_update(va + i * PAGE_SIZE, ptep + i,
+				entry_update(mm, va + i * PAGE_SIZE, ptep + i,
 					     mk_pte(pa + i * PAGE_SIZE, prot), 0);
 		}
 		va = next;
@@ -482,7 +499,7 @@ int protect_pages(struct mm_struct *mm, unsigned long va, unsigned long npages, 
 		pte_t *ptep = pte_lookup(mm, va);
 
 		for (; va < next; va += PAGE_SIZE, ptep++)
-			entry_update(va, ptep, mk_pte(pte_pa(READ_ONCE(*ptep)), prot), 0);
+			entry_update(mm, va, ptep, mk_pte(pte_pa(READ_ONCE(*ptep)), prot), 0);
 	}
 	lazy_mmu_mode_disable();
 	spin_unlock_irqrestore(&mm->page_table_lock, flags);

@@ -8,7 +8,6 @@
 #include <kernel/task.h>
 
 unsigned long tlb_flush_ceiling;
-long tlb_batches_pending; /* atomic: see <mm/tlb_batch.h> */
 
 static unsigned long range_end(const struct tlb_range *r)
 {
@@ -89,11 +88,13 @@ void tlb_batch_init(struct tlb_batch *b)
 	b->nr_freed = 0;
 	b->queued = false;
 	b->counted = false;
+	b->mm = NULL;
 }
 
 void tlb_batch_flush(struct tlb_batch *b)
 {
 	bool counted = b->counted;
+	struct mm_struct *mm = tlb_batch_mm(b);
 
 	if (tlb_batch_empty(b))
 		return;
@@ -105,6 +106,7 @@ void tlb_batch_flush(struct tlb_batch *b)
 	if (b->nr_pages > tlb_flush_ceiling)
 		b->flush_all = true;
 	if (b->nr_ranges || b->flush_all || b->sync_pending) {
+		b->mm = mm; /* the arch always sees whose */
 		arch_tlb_flush_batch(b);
 		count_tlb_event(batches);
 	}
@@ -118,7 +120,7 @@ void tlb_batch_flush(struct tlb_batch *b)
 	tlb_batch_init(b);
 	/* Every CPU has dropped what this batch owed: release orders the flush before it. */
 	if (counted)
-		__atomic_fetch_sub(&tlb_batches_pending, 1, __ATOMIC_RELEASE);
+		__atomic_fetch_sub(&mm->tlb_flush_pending, 1, __ATOMIC_RELEASE);
 }
 
 void tlb_batch_free_table(struct tlb_batch *b, phys_addr_t pa)

@@ -4,10 +4,23 @@
 #include <lib/types.h>
 #include <kernel/spinlock.h>
 #include <mm/pte.h>
+#include <mm/tlb_batch.h>
+#include <mm/vma.h>
 #include <asm/pgtable.h>
+#include <asm/mmu.h>
 
 struct boot_info;
 
+/*
+ * An address space. init_mm is the kernel's; every process has its own (mm_alloc()), whose
+ * root table maps the user half and shares the kernel half (x86-64: the kernel-half root
+ * entries are copied and never change; arm64: the kernel half is TTBR1's, apart).
+ *
+ * Who protects what:
+ *   page_table_lock  the tables, vmas and mmap_base (every walk and every check-then-act)
+ *   atomics          users, count, tlb_flush_pending, cpumask (any CPU, any context)
+ *   arch             context (the ASID/PCID: the arch's allocator lock, see <asm/mmu.h>)
+ */
 struct mm_struct {
 	phys_addr_t pgd; /* the root table (x86 PML4, arm64 L0) */
 	const char *name;
@@ -18,10 +31,52 @@ struct mm_struct {
 	 * docs/memory.md, "Who may touch a page table".
 	 */
 	spinlock_t page_table_lock;
+	/*
+	 * How many tasks' batches, on every CPU, hold invalidations of this mm that no flush
+	 * has issued yet (Linux's mm->tlb_flush_pending). A task's batch outlives the lock it
+	 * queued under, so a context about to make a page valid (mm/pgtable.c,
+	 * complete_earlier_change()) can't see another CPU's batch - only whether one might
+	 * owe an invalidation. Incremented under page_table_lock, decremented once the flush
+	 * is complete on every CPU.
+	 */
+	long tlb_flush_pending;
+
+	/* --- user address spaces only (zero in init_mm) --- */
+	int users;		 /* tasks using it (mmget()/mmput()): 0 tears the mappings down */
+	int count;		 /* references to the struct (mmgrab()/mmdrop()): users hold one */
+	unsigned long cpumask;	 /* bit n: CPU n may hold its translations (mm_cpumask) */
+	mm_context_t context;	 /* the arch's ASID/PCID state */
+	u64 id;			 /* unique for the life of the kernel (traces, PCID caches) */
+	unsigned long mmap_base; /* where mmap() without MAP_FIXED starts looking */
+	struct vma_list vmas;
+	char name_buf[16];
 };
 
 /* The kernel's address space. */
 extern struct mm_struct init_mm;
+
+/* The mm a batch's invalidations belong to (a batch made by hand is the kernel's). */
+static inline struct mm_struct *tlb_batch_mm(const struct tlb_batch *b)
+{
+	return b->mm ? b->mm : &init_mm;
+}
+
+/* A deferring batch got its first invalidation: count it in its mm until its flush. */
+static inline void tlb_batch_note_pending(struct tlb_batch *b)
+{
+	if (!b->counted) {
+		b->counted = true;
+		__atomic_fetch_add(&tlb_batch_mm(b)->tlb_flush_pending, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* True if a batch other than mine may owe an invalidation of some page of mm. */
+static inline bool tlb_batch_owed_elsewhere(const struct tlb_batch *mine, struct mm_struct *mm)
+{
+	long mine_counted = mine->counted && tlb_batch_mm(mine) == mm;
+
+	return __atomic_load_n(&mm->tlb_flush_pending, __ATOMIC_RELAXED) > mine_counted;
+}
 
 /*
  * The linear map. Both arches map RAM at its physical address (PAGE_OFFSET is 0 in

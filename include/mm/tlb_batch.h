@@ -7,6 +7,8 @@
 
 #include <lib/types.h>
 
+struct mm_struct;
+
 #define TLB_BATCH_RANGES 16
 #define TLB_BATCH_FREED	 32
 
@@ -31,35 +33,16 @@ struct tlb_batch {
 	 * by hand in a test may leave it clear; tlb_batch_flush() does not rely on it.)
 	 */
 	bool queued;
-	/* Counted in tlb_batches_pending until its flush (tlb_batch_note_pending()). */
+	/* Counted in mm->tlb_flush_pending until its flush (tlb_batch_note_pending()). */
 	bool counted;
+	/*
+	 * Whose translations the ranges name: set by the first update queued (mm/pgtable.c
+	 * flushes a batch before it queues another mm's page), NULL while empty; a batch built
+	 * by hand with no mm is the kernel's (init_mm). The flush uses it for the ASID/PCID and
+	 * for the CPUs to reach (mm_cpumask).
+	 */
+	struct mm_struct *mm;
 };
-
-/*
- * How many batches, on every CPU, hold invalidations that a task deferred and no flush has
- * issued yet. A task's batch outlives the page-table lock it queued under, so a context
- * about to make a page valid (mm/pgtable.c, complete_earlier_change()) can't see another
- * CPU's batch - only whether one might owe an invalidation. Incremented under the
- * page-table lock (whose release publishes it to the next holder), decremented once the
- * flush is complete on every CPU. Linux keeps the same kind of count per mm
- * (mm->tlb_flush_pending); with one address space, ours is global.
- */
-extern long tlb_batches_pending;
-
-/* A deferring batch got its first invalidation: count it until its flush. */
-static inline void tlb_batch_note_pending(struct tlb_batch *b)
-{
-	if (!b->counted) {
-		b->counted = true;
-		__atomic_fetch_add(&tlb_batches_pending, 1, __ATOMIC_RELAXED);
-	}
-}
-
-/* True if a batch other than mine may owe an invalidation of some page. */
-static inline bool tlb_batch_owed_elsewhere(const struct tlb_batch *mine)
-{
-	return __atomic_load_n(&tlb_batches_pending, __ATOMIC_RELAXED) > (mine->counted ? 1 : 0);
-}
 
 /* Empties b (a batch on the stack starts here). */
 void tlb_batch_init(struct tlb_batch *b);

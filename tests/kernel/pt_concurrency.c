@@ -201,7 +201,7 @@ static void map_pages_over_own_queued_page(struct kunit *test)
 }
 
 /*
- * tlb_batches_pending counts a task's batch from its first deferred invalidation to its
+ * init_mm.tlb_flush_pending counts a task's batch from its first deferred invalidation to its
  * flush - what another CPU's make asks before trusting that no batch owes its page. A new
  * entry alone (nothing to invalidate) is not counted; a nested disable() ends the count.
  */
@@ -209,7 +209,7 @@ static void pending_count_follows_the_batch(struct kunit *test)
 {
 	struct ptc *c = test->priv;
 	unsigned long x = vm_test_area(2);
-	long base = __atomic_load_n(&tlb_batches_pending, __ATOMIC_RELAXED);
+	long base = __atomic_load_n(&init_mm.tlb_flush_pending, __ATOMIC_RELAXED);
 	pte_t *ptep;
 
 	KUNIT_ASSERT_EQ(test, base, 0);
@@ -220,14 +220,14 @@ static void pending_count_follows_the_batch(struct kunit *test)
 	lazy_mmu_mode_enable();
 	lazy_mmu_mode_enable();
 	pte_update(&init_mm, x, ptep, __pte(0));
-	KUNIT_EXPECT_EQ(test, tlb_batches_pending, 1);
-	KUNIT_EXPECT_FALSE(test, tlb_batch_owed_elsewhere(&current->tlb_batch));
+	KUNIT_EXPECT_EQ(test, init_mm.tlb_flush_pending, 1);
+	KUNIT_EXPECT_FALSE(test, tlb_batch_owed_elsewhere(&current->tlb_batch, &init_mm));
 	pte_update(&init_mm, x + PAGE_SIZE, ptep + 1, __pte(0));
-	KUNIT_EXPECT_EQ(test, tlb_batches_pending, 1); /* one batch, counted once */
+	KUNIT_EXPECT_EQ(test, init_mm.tlb_flush_pending, 1); /* one batch, counted once */
 	lazy_mmu_mode_disable();
-	KUNIT_EXPECT_EQ(test, tlb_batches_pending, 0);
+	KUNIT_EXPECT_EQ(test, init_mm.tlb_flush_pending, 0);
 	pte_update(&init_mm, x, ptep, mk_pte(c->b, PAGE_KERNEL));
-	KUNIT_EXPECT_EQ(test, tlb_batches_pending, 0);
+	KUNIT_EXPECT_EQ(test, init_mm.tlb_flush_pending, 0);
 	lazy_mmu_mode_disable();
 	KUNIT_EXPECT_EQ(test, kunit_peek(x), TAG_B);
 	KUNIT_EXPECT_EQ(test, unmap_pages(&init_mm, x, 1), 0);
@@ -337,7 +337,7 @@ static void make_over_a_page_queued_on_another_cpu(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	wait_for_completion(&r.queued);
 	tlb_stats_read(&before);
-	KUNIT_EXPECT_TRUE(test, tlb_batch_owed_elsewhere(&current->tlb_batch));
+	KUNIT_EXPECT_TRUE(test, tlb_batch_owed_elsewhere(&current->tlb_batch, &init_mm));
 	KUNIT_EXPECT_EQ(test, map_pages(&init_mm, r.x, c->b, 1, PAGE_KERNEL), 0);
 	tlb_stats_read(&after);
 	KUNIT_EXPECT_EQ(test, kunit_peek(r.x), TAG_B);

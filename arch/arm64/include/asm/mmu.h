@@ -10,3 +10,8 @@
  * which every kernel address is.
  */
 void arm64_replace_ttbr0(phys_addr_t pgd);
+
+/* A user address space's ASID state (none yet: every mm runs under ASID 0). */
+typedef struct {
+	u64 asid;
+} mm_context_t;
