@@ -124,6 +124,7 @@ static void put_repeated(struct sink *k, char c, int n)
 struct spec {
 	bool left; /* '-': pad on the right */
 	bool zero; /* '0': pad numbers with zeros between the sign and the digits */
+	bool alt;  /* '#': "0x" in front of a non-zero %x (as C: %#x of 0 is "0") */
 	int width;
 	int precision; /* -1: none */
 };
@@ -252,6 +253,8 @@ static void format(struct sink *k, const char *fmt, va_list *ap)
 				sp.left = true;
 			else if (*fmt == '0')
 				sp.zero = true;
+			else if (*fmt == '#')
+				sp.alt = true;
 			else
 				break;
 		}
@@ -281,9 +284,13 @@ static void format(struct sink *k, const char *fmt, va_list *ap)
 			put_number(k, &sp, unsigned_arg(ap, len), 10, false, "");
 			break;
 		case 'x':
-		case 'X':
-			put_number(k, &sp, unsigned_arg(ap, len), 16, *fmt == 'X', "");
+		case 'X': {
+			unsigned long long v = unsigned_arg(ap, len);
+			const char *prefix = !sp.alt || !v ? "" : *fmt == 'X' ? "0X" : "0x";
+
+			put_number(k, &sp, v, 16, *fmt == 'X', prefix);
 			break;
+		}
 		case 'p':
 			put_number(k, &sp, (unsigned long)va_arg(*ap, void *), 16, false, "0x");
 			break;

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <lazymmu/syscall.h>
@@ -43,7 +44,8 @@ int strcmp(const char *a, const char *b);
 
 /*
  * printf family. Conversions: %d %i %u %x %X %c %s %p %%, with the length modifiers hh, h,
- * l, ll and z, the flags '-' (left-justify) and '0' (zero-pad), a field width (digits or *),
+ * l, ll and z, the flags '-' (left-justify), '0' (zero-pad) and '#' (0x before a non-zero
+ * %x), a field width (digits or *),
  * and a precision for %s (at most that many characters). The return value is the number of
  * characters produced, as C's; printf returns -errno if write() fails.
  */
