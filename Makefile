@@ -99,6 +99,91 @@ endif
 	format clean help compile_commands.json
 all: $(IMAGES)
 
+# ---------------------------------------------------------------- user programs
+# Every user/tests/*.c (a test: pass = exit status 0) and every user/bin/*.c (a demo) is one
+# static program, built for this arch with the kernel's compiler and embedded in the kernel
+# image by the generated $(BUILD)/user/programs.S (docs/user-programs.md).
+#
+# The same WARNINGS as the kernel. Freestanding: no host headers' functions, no libc, no
+# builtins (our memset must not compile into a call to memset: see user/lib/libc.c), no
+# stack protector (there is no __stack_chk_guard to read), no unwind tables (C without
+# exceptions never unwinds). Static and not position-independent: the image is linked at
+# 0x400000 and loaded there, so there is nothing to relocate.
+#
+# -mgeneral-regs-only on both arches: the kernel saves and restores only the general
+# registers when it switches between processes, never the FP/SIMD ones (xmm, v0-v31).
+# gcc uses vector registers on its own for plain C (inline memcpy/memset of a struct,
+# copying a 16-byte value, a variadic function's register save area), so without this
+# flag two processes would silently corrupt each other's values. And the kernel leaves the
+# units off for user mode (x86 CR4.OSFXSR clear, arm64 CPACR_EL1.FPEN trapping EL0), so the
+# first such instruction would kill the process instead of computing anything. No
+# -mno-red-zone on x86: the red zone below rsp is safe in ring 3, because the CPU switches
+# to the kernel stack (TSS.rsp0) before it pushes anything for an interrupt or exception.
+USER_BUILD := $(BUILD)/user
+USER_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -ffreestanding -fno-builtin -fno-stack-protector \
+	       -fno-pie -fno-pic -fno-common -fno-tree-loop-distribute-patterns \
+	       -fno-asynchronous-unwind-tables -fno-unwind-tables -mgeneral-regs-only \
+	       -Iuser/include -MMD -MP
+ifeq ($(ARCH),x86_64)
+USER_CFLAGS += -m64 -march=x86-64
+else
+# As the kernel: no libgcc helpers for atomics (they would read HWCAPs from an auxv that we
+# do not provide), and nothing beyond ARMv8.0 (the cortex-a72 configuration).
+USER_CFLAGS += -march=armv8-a -mno-outline-atomics
+endif
+# Three page-aligned PT_LOADs (user/user.ld) with file offsets congruent to their addresses
+# modulo 4 KiB (max-page-size), so that the loader can enforce W^X segment by segment; no
+# build-id note, no executable stack, and any section user.ld does not place is an error
+# rather than a surprise in some segment.
+USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+		-Wl,-z,noexecstack -Wl,-T,user/user.ld -Wl,--orphan-handling=error
+
+USER_LIB_SRCS := user/lib/$(ARCH)/crt0.S user/lib/libc.c user/lib/test.c
+USER_LIB_OBJS := $(patsubst %,$(USER_BUILD)/obj/%.o,$(USER_LIB_SRCS))
+USER_TEST_SRCS := $(sort $(wildcard user/tests/*.c))
+USER_BIN_SRCS := $(sort $(wildcard user/bin/*.c))
+# build/<arch>/user/tests/NAME.elf, build/<arch>/user/bin/NAME.elf: tests first.
+USER_ELFS := $(patsubst user/%.c,$(USER_BUILD)/%.elf,$(USER_TEST_SRCS) $(USER_BIN_SRCS))
+USER_OBJS := $(USER_LIB_OBJS) $(patsubst %,$(USER_BUILD)/obj/%.o,$(USER_TEST_SRCS) $(USER_BIN_SRCS))
+USER_NAMES := $(basename $(notdir $(USER_ELFS)))
+ifneq ($(words $(USER_NAMES)),$(words $(sort $(USER_NAMES))))
+$(error a user program's name must be unique across user/tests and user/bin: $(USER_NAMES))
+endif
+# Programs added or removed: programs.S is rewritten (the list-file trick, as for OBJ_LIST).
+USER_LIST := $(call list-file,$(USER_BUILD)/programs.list,$(USER_ELFS))
+USER_PROGRAMS_OBJ := $(USER_BUILD)/programs.S.o
+
+# Static pattern rules: every user file is an explicit target, so make never deletes one as
+# an "intermediate" file of a chain (.c -> .o -> .elf -> .embed).
+USER_EMBEDS := $(USER_ELFS:.elf=.embed)
+
+$(filter %.c.o,$(USER_OBJS)): $(USER_BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(filter %.S.o,$(USER_OBJS)): $(USER_BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+# libgcc for what the compiler may call on its own (nothing today, on either arch).
+$(USER_ELFS): $(USER_BUILD)/%.elf: $(USER_BUILD)/obj/user/%.c.o $(USER_LIB_OBJS) user/user.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(USER_LDFLAGS) $(USER_LIB_OBJS) $< -lgcc -o $@
+
+# The kernel embeds each program without its debug information, which only gdb and
+# addr2line want: they read build/<arch>/user/*/NAME.elf.
+$(USER_EMBEDS): %.embed: %.elf
+	$(OBJCOPY) --strip-debug $< $@
+
+$(USER_BUILD)/programs.S: $(USER_LIST) user/programs.sh
+	sh user/programs.sh $(USER_EMBEDS) >$@.tmp && mv $@.tmp $@
+
+# The assembler reads the embedded files (.incbin), which -MMD cannot see: list them.
+$(USER_PROGRAMS_OBJ): $(USER_BUILD)/programs.S $(USER_EMBEDS)
+	$(CC) $(CFLAGS) $(ASFLAGS) -c $< -o $@
+
+-include $(USER_OBJS:.o=.d)
+
 $(BUILD)/obj/%.c.o: %.c $(HEADER_LIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -107,8 +192,8 @@ $(BUILD)/obj/%.S.o: %.S $(HEADER_LIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ASFLAGS) -c $< -o $@
 
-$(KERNEL): $(OBJS) $(OBJ_LIST) linker/$(ARCH).ld
-	$(CC) $(CFLAGS) $(LDFLAGS) $(OBJS) -lgcc -o $@
+$(KERNEL): $(OBJS) $(OBJ_LIST) $(USER_PROGRAMS_OBJ) linker/$(ARCH).ld
+	$(CC) $(CFLAGS) $(LDFLAGS) $(OBJS) $(USER_PROGRAMS_OBJ) -lgcc -o $@
 
 $(BUILD)/Image: $(KERNEL)
 	$(OBJCOPY) -O binary $< $@

@@ -9,6 +9,9 @@
  *
  * Every call returns a value >= 0 on success and -errno on failure; mmap() returns the
  * address or (void *)-errno (user addresses are in the lower half, so (long)p < 0 fails).
+ *
+ * Assembly sources (user crt0, kernel entry code; both define __ASSEMBLY__) also see only
+ * the numbers and constants.
  */
 #pragma once
 
@@ -61,7 +64,7 @@
 #define EINVAL 22
 #define ENOSYS 38
 
-#ifndef __KERNEL__
+#if !defined(__KERNEL__) && !defined(__ASSEMBLY__)
 
 typedef unsigned long size_t;
 typedef long ssize_t;
@@ -150,4 +153,4 @@ static inline int mprotect(void *addr, size_t len, int prot)
 	return (int)__syscall6(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
 }
 
-#endif /* !__KERNEL__ */
+#endif /* !__KERNEL__ && !__ASSEMBLY__ */
