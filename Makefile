@@ -43,7 +43,7 @@ WARNINGS := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wsha
 CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -ffreestanding -fno-stack-protector -fno-pie \
 	  -fno-pic -fno-common -fno-omit-frame-pointer -fno-strict-aliasing \
 	  -fno-tree-loop-distribute-patterns \
-	  -Iinclude -Iarch/$(ARCH)/include -MMD -MP
+	  -Iinclude -Iarch/$(ARCH)/include -MMD -MP -Iuser/include
 ASFLAGS := -D__ASSEMBLY__ -Iinclude -Iarch/$(ARCH)/include -MMD -MP -g
 LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	   -Wl,-z,noexecstack -Wl,-T,linker/$(ARCH).ld

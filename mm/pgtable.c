@@ -277,13 +277,32 @@ static void prune(pte_t *table, int level, unsigned long base, unsigned long sta
 	}
 }
 
-/* Valid user-supplied range: page aligned, non-empty, inside the low canonical half. */
+/*
+ * The VA bits above those the tables translate (bits 63:48), all 0 in the low half and all
+ * 1 in the high half: where a range lies in the 64-bit space, which the walk's indexes
+ * (bits 47:12) can't tell.
+ */
+static unsigned long half_base(unsigned long va)
+{
+	return va & ~(LEVEL_SIZE(PGTABLE_LEVELS) - 1);
+}
+
+/*
+ * Valid range: page aligned, non-empty, inside one half: [0, 2^48) or [2^64 - 2^48, 2^64)
+ * (an arch may translate less of a half; its tables then simply never map the rest). The
+ * last leaf table's span of the high half (the top 2 MiB) is excluded: the walks step a
+ * leaf table at a time, and the step past it would wrap to 0.
+ */
 static bool range_ok(unsigned long va, unsigned long npages)
 {
-	unsigned long top = 1UL << LEVEL_SHIFT(PGTABLE_LEVELS); /* 2^48 */
+	unsigned long size = LEVEL_SIZE(PGTABLE_LEVELS); /* 2^48 */
+	unsigned long base = half_base(va);
+	unsigned long end = base ? -LEVEL_SIZE(1) : size; /* where the usable half ends */
 
-	return IS_ALIGNED(va, PAGE_SIZE) && npages > 0 && va < top &&
-	       npages <= (top - va) / PAGE_SIZE;
+	if (base != 0 && base != -size)
+		return false; /* between the halves: no table translates it */
+	return IS_ALIGNED(va, PAGE_SIZE) && npages > 0 && va < end &&
+	       npages <= (end - va) / PAGE_SIZE;
 }
 
 /* Counts the pages in [va, va + npages) that have an entry (pte_none() false). */
@@ -316,7 +335,7 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
 			if (ptep && !pte_none(READ_ONCE(*ptep)))
 				entry_update(va, ptep, __pte(0), 0);
 	}
-	prune(table_at(mm->pgd), PGTABLE_LEVELS - 1, 0, start, end);
+	prune(table_at(mm->pgd), PGTABLE_LEVELS - 1, half_base(start), start, end);
 }
 
 /*
