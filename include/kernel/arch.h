@@ -45,6 +45,10 @@ int arch_pgd_init(struct mm_struct *mm);
 /* Loads mm's tables into this CPU and drops every translation of the previous ones. */
 void arch_switch_mm(struct mm_struct *mm);
 
+/* Prepares a new mm's root table (mm->pgd, zeroed): x86-64 copies init_mm's kernel-half
+ * entries into it; arm64 has nothing to do (the kernel is TTBR1's). 0 or a negative errno. */
+int arch_pgd_init(struct mm_struct *mm);
+
 /* Makes instructions written through data accesses at [addr, addr+len) fetchable (arm64
  * cleans the D-cache and invalidates the I-cache to the point of unification; x86 snoops). */
 void arch_sync_icache(const void *addr, size_t len);

@@ -79,9 +79,9 @@ static inline bool tlb_batch_owed_elsewhere(const struct tlb_batch *mine, struct
 }
 
 /*
- * The linear map. Both arches map RAM at its physical address (PAGE_OFFSET is 0 in
- * <asm/pgtable.h>), so these are additions of 0 — but every conversion is written out, so a
- * kernel with a high linear map would change one constant.
+ * The linear map: RAM at PAGE_OFFSET + its physical address (<asm/pgtable.h>). The kernel
+ * image is linked inside it (at PAGE_OFFSET + its load address), so these hold for every
+ * kernel pointer, image symbols included: one addition, one subtraction.
  */
 static inline void *phys_to_virt(phys_addr_t pa)
 {
