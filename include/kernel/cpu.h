@@ -21,6 +21,14 @@ struct cpu {
 	 * and any other field one %gs-relative load: this_cpu_read()). Set before the CPU runs C.
 	 */
 	struct cpu *self;
+	/*
+	 * Second and third, at fixed offsets for the arch's entry code (x86-64: the syscall
+	 * entry has no free register, so it parks the user's rsp in entry_scratch and loads
+	 * the task's kernel stack top from entry_stack, both %gs-relative; <asm/percpu.h>
+	 * checks the offsets). Written only by this CPU, interrupts masked.
+	 */
+	unsigned long entry_stack;
+	unsigned long entry_scratch;
 	unsigned int id;
 	union {
 		struct {
