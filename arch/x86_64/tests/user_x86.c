@@ -2,11 +2,13 @@
  * Ring 3 on x86-64, through arch sessions (asm/user_session.h): the round trip, U/S and NX
  * enforced, swapgs on every way in and out, privileged state kept from ring 3.
  */
+#include <asm/apic.h>
 #include <asm/desc.h>
 #include <asm/irqflags.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
 #include <asm/ptrace.h>
+#include <asm/shootdown.h>
 #include <asm/traps.h>
 #include <asm/user_session.h>
 #include <kernel/arch.h>
@@ -318,6 +320,55 @@ static void nt_flag_stays_in_ring3(struct kunit *test)
 	user_env_free(e);
 }
 
+static inline void swapgs(void)
+{
+	__asm__ __volatile__("swapgs" : : : "memory");
+}
+
+/*
+ * The state of every entry window - ring 0, but the user's GS base still (or already) live:
+ * the first instructions of the syscall entry and of a stub from ring 3, the exit between
+ * its swapgs and iretq. An NMI there sees a ring 0 CS in its frame; the paranoid path must
+ * swap anyway, or its per-CPU accesses (the shootdown handler's smp_processor_id()) would
+ * read the user's base. Made by hand: swapgs, an NMI to ourselves, swapgs back. Nothing in
+ * the window touches %gs; the NMI is counted through an array, not this_cpu().
+ *
+ * Needs two CPUs: alone, an NMI that carries no shootdown is reported as unexplained.
+ */
+static void nmi_in_an_entry_window(struct kunit *test)
+{
+	struct x86_shootdown_stats before, after;
+	unsigned long flags;
+	u64 start, limit, base_in_window;
+	bool arrived = false;
+	unsigned int me;
+	u32 apic;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "an NMI with no shootdown is unexplained on one CPU: needs SMP");
+	preempt_disable();
+	me = this_cpu()->id;
+	apic = x86_lapic_id();
+	limit = arch_cycles_hz() / 10;
+	x86_shootdown_stats_cpu(me, &before);
+	flags = arch_local_irq_save();
+	swapgs();
+	base_in_window = rdmsr(MSR_IA32_GS_BASE);
+	x86_lapic_send_ipi(apic, ICR_NMI);
+	start = arch_cycles();
+	while (!arrived && arch_cycles() - start < limit) {
+		x86_shootdown_stats_cpu(me, &after);
+		arrived = after.nmis != before.nmis;
+	}
+	swapgs();
+	arch_local_irq_restore(flags);
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, base_in_window, 0); /* the user's (parked) base was live */
+	KUNIT_EXPECT_TRUE(test, arrived);
+	KUNIT_EXPECT_EQ(test, rdmsr(MSR_IA32_GS_BASE), (u64)(uintptr_t)this_cpu());
+	KUNIT_EXPECT_EQ(test, rdmsr(MSR_KERNEL_GS_BASE), 0);
+}
+
 static struct kunit_case user_x86_cases[] = {
 	KUNIT_CASE(syscall_round_trip),
 	KUNIT_CASE(user_pages_yes_kernel_pages_no),
@@ -328,6 +379,7 @@ static struct kunit_case user_x86_cases[] = {
 	KUNIT_CASE(privileged_instructions_fault),
 	KUNIT_CASE(user_frame_is_sanitized),
 	KUNIT_CASE(nt_flag_stays_in_ring3),
+	KUNIT_CASE(nmi_in_an_entry_window),
 	{},
 };
 
