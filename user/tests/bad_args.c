@@ -233,7 +233,7 @@ static void unknown_syscalls(void)
 	CHECK_EQ(__syscall6(NR_SYSCALLS, 0, 0, 0, 0, 0, 0), -ENOSYS);
 	CHECK_EQ(__syscall6(9999, 0, 0, 0, 0, 0, 0), -ENOSYS);
 	CHECK_EQ(__syscall6(-1, 0, 0, 0, 0, 0, 0), -ENOSYS);
-	CHECK_EQ(__syscall6(1L << 63, 0, 0, 0, 0, 0, 0), -ENOSYS);
+	CHECK_EQ(__syscall6((long)(1UL << 63), 0, 0, 0, 0, 0, 0), -ENOSYS);
 	/*
 	 * The number is 64 bits: one whose low half is SYS_write is still unknown. A kernel
 	 * that truncated it to an int would run write(-1, ...) and say -EBADF.
