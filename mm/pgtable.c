@@ -7,6 +7,7 @@
 #include <mm/mm.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
+#include "internal.h"
 
 struct mm_struct init_mm = {
 	.name = "init_mm",
@@ -99,7 +100,7 @@ static void complete_earlier_change(struct mm_struct *mm, struct tlb_batch *own,
  * The caller holds mm->page_table_lock (so interrupts are off: nothing else on this CPU
  * can run between the entry store and the batch update).
  */
-static void entry_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte, int level)
+void entry_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte, int level)
 {
 	struct tlb_batch *batch, now;
 	struct tlb_batch *b = &now;
@@ -226,7 +227,7 @@ static void free_table_after_flush(struct mm_struct *mm, phys_addr_t pa)
 }
 
 /* The leaf slot for va; with alloc, missing tables are created (-ENOMEM when out of frames). */
-static pte_t *walk(struct mm_struct *mm, unsigned long va, bool alloc, int *err)
+pte_t *walk(struct mm_struct *mm, unsigned long va, bool alloc, int *err)
 {
 	pte_t *table = table_at(mm->pgd);
 
@@ -310,34 +311,106 @@ static void prune(struct mm_struct *mm, pte_t *table, int level, unsigned long b
 }
 
 /*
- * Where the tables translate. An arch with a kernel half (<asm/pgtable.h>: VA_HALF_BITS)
- * translates [0, 2^VA_HALF_BITS) and the same span below 2^64; the addresses between are
- * not canonical (x86-64: the CPU refuses them; a walk would wrongly index them like their
- * low 48 bits). Without it, the low 48 bits only.
+ * Nobody can hold a translation of an mm that no CPU has loaded, nor be walking its tables:
+ * so no invalidation, no barrier per entry (mm_publish() issues one for all), no lock
+ * needed beyond the caller's.
+ */
+pte_t *walk_unloaded(struct mm_struct *mm, unsigned long va, int *err)
+{
+	pte_t *table = table_at(mm->pgd);
+
+	for (int level = PGTABLE_LEVELS - 1; level > 0; level--) {
+		pte_t *slot = &table[pt_index(va, level)];
+		pte_t e = READ_ONCE(*slot);
+
+		if (pte_none(e)) {
+			phys_addr_t pa = alloc_frame();
+
+			if (!pa) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			e = mk_table_entry(pa);
+			WRITE_ONCE(*slot, e);
+			count_tlb_event(pte_writes);
+		}
+		table = table_at(pte_table_pa(e));
+	}
+	return &table[pt_index(va, 0)];
+}
+
+/* walk_leaves() below one table entry array at `level`, covering VAs from `base`. */
+static int walk_leaves_below(struct mm_struct *mm, pte_t *table, int level, unsigned long base,
+			     unsigned long start, unsigned long end, leaf_fn fn, void *arg)
+{
+	unsigned long size = LEVEL_SIZE(level);
+	unsigned long first = start > base ? (start - base) / size : 0;
+
+	for (unsigned long i = first; i < PTRS_PER_TABLE; i++) {
+		unsigned long va = base + i * size;
+		pte_t e = READ_ONCE(table[i]);
+		int ret;
+
+		if (va >= end)
+			break;
+		if (pte_none(e))
+			continue;
+		if (level == 0)
+			ret = fn(mm, va, &table[i], arg);
+		else
+			ret = walk_leaves_below(mm, table_at(pte_table_pa(e)), level - 1, va, start,
+						end, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int walk_leaves(struct mm_struct *mm, unsigned long start, unsigned long end, leaf_fn fn, void *arg)
+{
+	return walk_leaves_below(mm, table_at(mm->pgd), PGTABLE_LEVELS - 1, 0, start, end, fn, arg);
+}
+
+/* Valid user-supplied range: page aligned, non-empty, inside the low canonical half. */
+
+/*
+* The VA bits above those the tables translate (bits 63:48), all 0 in the low half and all
+ * 1 in the high half: where a range lies in the 64-bit space, which the walk's indexes
+ * (bits 47:12) can't tell.
+ */
+static unsigned long half_base(unsigned long va)
+{
+	return va & ~(LEVEL_SIZE(PGTABLE_LEVELS) - 1);
+}
+
+/*
+ * How much of each half the tables translate. An arch may translate less than 2^48
+ * (<asm/pgtable.h>: VA_HALF_BITS; x86-64: 47, the rest is not canonical - the CPU refuses
+ * it, and a walk would wrongly index it like its low 48 bits).
  */
 #ifdef VA_HALF_BITS
 #define VA_HALF_SIZE (1UL << VA_HALF_BITS)
 #else
-#define VA_HALF_SIZE (1UL << LEVEL_SHIFT(PGTABLE_LEVELS))
+#define VA_HALF_SIZE LEVEL_SIZE(PGTABLE_LEVELS)
 #endif
 
 /*
- * Valid user-supplied range: page aligned, non-empty, inside one half. The high half's
- * last page is left out, so that the end of a range never wraps to 0.
+ * Valid range: page aligned, non-empty, inside one half: [0, VA_HALF_SIZE) or
+ * [2^64 - VA_HALF_SIZE, 2^64). The last leaf table's span of the high half (the top 2 MiB)
+ * is excluded: the walks step a leaf table at a time, and the step past it would wrap to 0.
  */
 static bool range_ok(unsigned long va, unsigned long npages)
 {
-	unsigned long limit;
+	unsigned long end;
 
 	if (va < VA_HALF_SIZE)
-		limit = VA_HALF_SIZE;
-#ifdef VA_HALF_BITS
+		end = VA_HALF_SIZE;
 	else if (va >= 0 - VA_HALF_SIZE)
-		limit = 0 - PAGE_SIZE;
-#endif
+		end = 0 - LEVEL_SIZE(1);
 	else
-		return false;
-	return IS_ALIGNED(va, PAGE_SIZE) && npages > 0 && npages <= (limit - va) / PAGE_SIZE;
+		return false; /* between the halves: no table translates it */
+	return IS_ALIGNED(va, PAGE_SIZE) && npages > 0 && va < end &&
+	       npages <= (end - va) / PAGE_SIZE;
 }
 
 /* Counts the pages in [va, va + npages) that have an entry (pte_none() false). */
@@ -370,9 +443,12 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
 			if (ptep && !pte_none(READ_ONCE(*ptep)))
 				entry_update(mm, va, ptep, __pte(0), 0);
 	}
-	/* The root covers the 2^48 bytes from start's bits 63:48: 0, or all ones in the high half. */
-	prune(mm, table_at(mm->pgd), PGTABLE_LEVELS - 1, start & ~(LEVEL_SIZE(PGTABLE_LEVELS) - 1),
-	      start, end);
+	prune_range(mm, start, end);
+}
+
+void prune_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	prune(mm, table_at(mm->pgd), PGTABLE_LEVELS - 1, half_base(start), start, end);
 }
 
 /*

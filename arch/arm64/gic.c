@@ -6,6 +6,7 @@
 #include <kernel/smp.h>
 #include <kernel/boot_info.h>
 #include <kernel/panic.h>
+#include <mm/mm.h>
 
 static unsigned long gicd, gicc;
 /* Each CPU's interface bit for GICD_SGIR, written by that CPU at its init, then read-only. */
@@ -22,8 +23,9 @@ void arm64_gic_init(void)
 
 	if (!boot_info.irqchip_dist || !boot_info.irqchip_cpu)
 		panic("arm64: the device tree names no GICv2 (arm,cortex-a15-gic)");
-	gicd = (unsigned long)boot_info.irqchip_dist;
-	gicc = (unsigned long)boot_info.irqchip_cpu;
+	/* Both windows are mapped by mm_init() in the linear map (arch_mmio_regions()). */
+	gicd = (unsigned long)(uintptr_t)phys_to_virt(boot_info.irqchip_dist);
+	gicc = (unsigned long)(uintptr_t)phys_to_virt(boot_info.irqchip_cpu);
 
 	/* Distributor off while we set it up; then every ID disabled, nothing pending. */
 	mmio_write32(gicd + GICD_CTLR, 0);

@@ -1,4 +1,4 @@
-/* arm64 entry: the Image header, EL2 -> EL1, boot translation tables, MMU on, then C. */
+/* arm64 entry: the Image header, EL2 -> EL1, boot tables, MMU on, the jump to the high half, C. */
 #include <asm/sysreg.h>
 #include <asm/pgtable.h>
 #include <asm/semihosting.h>
@@ -42,6 +42,13 @@ _start:
 /*
  * Register use until C runs: x19 = the DTB address from the loader, x20 = the exception
  * level we were entered at. Everything below runs without a stack until "mov sp".
+ *
+ * The loader enters us at our physical load address with the MMU off, but we are linked
+ * at PAGE_OFFSET + that address (linker/arm64.ld). Until the MMU is on and we have jumped
+ * up there, only PC-relative addressing (adr, adrp, b, bl) gives addresses we can use:
+ * they yield the physical address of a symbol while we run at a physical address, and
+ * its linked (virtual) address once we run there. "ldr xN, =sym" always yields the
+ * linked address - which is how the jump up is made.
  */
 primary_entry:
 	msr	daifset, #0xf		/* D, A, I, F masked: nothing may interrupt the set-up */
@@ -53,6 +60,8 @@ primary_entry:
 	 */
 	adr	x0, _start
 	ldr	x1, =_start
+	ldr	x2, =PAGE_OFFSET
+	sub	x1, x1, x2		/* where _start must have been loaded */
 	cmp	x0, x1
 	b.ne	wrong_load_address
 
@@ -69,9 +78,23 @@ at_el1:
 	msr	sctlr_el1, x0
 	isb
 
-	/* A stack and the vectors first, so that anything below that faults gets a report. */
+	bl	create_boot_tables
+	/*
+	 * One root for both halves (see create_boot_tables): TTBR0 maps the RAM we run from
+	 * at its physical address, so the instructions right after the MMU comes on are
+	 * still where the PC says; TTBR1 maps the same RAM at PAGE_OFFSET + pa.
+	 */
+	adrp	x0, boot_tables
+	mov	x1, x0
+	bl	enable_mmu
+	ldr	x0, =primary_high	/* the linked (high) address: an absolute jump up */
+	br	x0
+
+primary_high:
+	/* From here on every PC-relative address is a high one too. */
 	adrp	x0, __stack_top
 	mov	sp, x0
+	/* The vectors at their high address: the identity map is about to go. */
 	adrp	x0, arm64_vectors
 	add	x0, x0, :lo12:arm64_vectors
 	msr	vbar_el1, x0
@@ -80,10 +103,11 @@ at_el1:
 	adrp	x0, cpus
 	add	x0, x0, :lo12:cpus
 	msr	tpidr_el1, x0
-
-	bl	create_boot_tables
-	adrp	x0, boot_tables
-	bl	enable_mmu
+	/*
+	 * Nothing kernel-owned stays in TTBR0: from now on a physical address used as a
+	 * pointer faults at once instead of working by accident through the identity map.
+	 */
+	bl	arm64_set_empty_ttbr0
 
 	/*
 	 * Clear the bss now that the MMU and caches are on. The boot tables live in
@@ -104,6 +128,7 @@ at_el1:
 
 	mov	x0, x19
 	mov	x1, x20
+	mov	x29, xzr		/* ends every backtrace here */
 	bl	arm64_start
 	/* arm64_start() never returns; if it did, stop here rather than run off the end. */
 3:	wfi
@@ -117,10 +142,22 @@ at_el1:
  *   0-1 GiB  Device-nGnRE, never executable     GIC 0x08000000, PL011 0x09000000
  *   1-4 GiB  Normal write-back, inner shareable RAM from 0x40000000 (kernel, DTB)
  *
+ * The same L0 table is the root of both halves. A walk indexes it with VA bits 47:39
+ * only, and entry 0 covers [0, 512 GiB) through TTBR0 and [PAGE_OFFSET, PAGE_OFFSET +
+ * 512 GiB) through TTBR1: so these two pages are at once the identity map (needed for the
+ * few instructions around "MMU on") and the first 4 GiB of the linear map (where the
+ * kernel runs, and reads the DTB, until mm_init()).
+ *
  * An L1 block descriptor: bits[1:0] = 01, AttrIndx [4:2], AP [7:6] = 00 (read/write at
- * EL1), SH [9:8], AF [10] = 1, output address [47:30], PXN [53], UXN [54] (the same bits
- * as the page descriptor drawn in asm/pgtable.h). RAM stays writable and executable at
- * once until mm_init() replaces these with tables that map every section on its own.
+ * EL1, no access at EL0), SH [9:8], AF [10] = 1, nG [11] = 0 (global), output address
+ * [47:30], PXN [53], UXN [54] (the same bits as the page descriptor drawn in
+ * asm/pgtable.h). RAM stays writable and executable at once until mm_init() replaces
+ * these with tables that map every section on its own. The identity half is used only
+ * with interrupts masked, and every use ends with a local "tlbi vmalle1" (its entries are
+ * global, so they would otherwise match at any ASID, over user pages at the same VAs).
+ *
+ * The tables stay (they are part of the image's bss, never freed): mmu.S and secondary
+ * CPUs use them again as the identity map.
  */
 #define BOOT_BLOCK_DEVICE \
 	(PTE_TYPE_BLOCK | PTE_ATTRINDX(MT_DEVICE_nGnRE) | PTE_AF | PTE_PXN | PTE_UXN)
@@ -128,7 +165,7 @@ at_el1:
 	(PTE_TYPE_BLOCK | PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_UXN)
 
 create_boot_tables:
-	adrp	x0, boot_tables
+	adrp	x0, boot_tables		/* physical: the MMU is off */
 	mov	x1, x0
 	add	x2, x0, #(2 * 4096)
 1:	stp	xzr, xzr, [x1], #16	/* they are bss: nobody zeroed them for us */
@@ -137,7 +174,7 @@ create_boot_tables:
 
 	add	x1, x0, #4096		/* the L1 table */
 	orr	x2, x1, #PTE_TYPE_TABLE
-	str	x2, [x0]		/* L0[0] -> L1: VAs 0 - 512 GiB */
+	str	x2, [x0]		/* L0[0] -> L1: VAs 0 - 512 GiB of either half */
 
 	ldr	x2, =BOOT_BLOCK_DEVICE
 	str	x2, [x1]		/* L1[0]: 0 - 1 GiB */
@@ -151,7 +188,7 @@ create_boot_tables:
 
 	/*
 	 * Our stores went to memory, but the page-table walker will read through the caches
-	 * (TCR_EL1.IRGN0/ORGN0 = write-back), and a cache might still hold lines for these
+	 * (TCR_EL1.IRGNn/ORGNn = write-back), and a cache might still hold lines for these
 	 * addresses from before we were loaded. Invalidate them to the point of coherency so
 	 * that walks miss the caches and fetch what we wrote. "dmb sy" first: the stores must
 	 * be done before their lines are invalidated.
@@ -170,27 +207,28 @@ create_boot_tables:
 	ret
 
 /*
- * Turns on the MMU and caches with the L0 table at x0 (the boot tables for the boot CPU,
- * the kernel's own for a secondary). The kernel runs at its physical address, so the
+ * Turns on the MMU and caches with x0 as TTBR0's root and x1 as TTBR1's (physical
+ * addresses): the boot tables for both on the boot CPU; the identity map and the kernel's
+ * own tables on a secondary. We run at a physical address, and TTBR0 must map it 1:1: the
  * instruction after the one that flips SCTLR_EL1.M is fetched from the same address with
- * translation on: nothing needs to jump.
+ * translation on, and so is the return to our caller.
  */
 enable_mmu:
-	mov	x5, x0
-	ldr	x0, =MAIR_EL1_KERNEL
-	msr	mair_el1, x0
+	ldr	x2, =MAIR_EL1_KERNEL
+	msr	mair_el1, x2
 	/* TCR_EL1, with IPS = this CPU's physical address size (at most the 48 bits we map). */
-	ldr	x0, =TCR_EL1_KERNEL
-	mrs	x1, id_aa64mmfr0_el1
-	and	x1, x1, #ID_AA64MMFR0_PARANGE_MASK
-	mov	x2, #ID_AA64MMFR0_PARANGE_48
-	cmp	x1, x2
-	csel	x1, x1, x2, ls
-	bfi	x0, x1, #TCR_IPS_SHIFT, #3
-	msr	tcr_el1, x0
-	msr	ttbr0_el1, x5		/* the L0 table; ASID 0 */
+	ldr	x2, =TCR_EL1_KERNEL
+	mrs	x3, id_aa64mmfr0_el1
+	and	x3, x3, #ID_AA64MMFR0_PARANGE_MASK
+	mov	x4, #ID_AA64MMFR0_PARANGE_48
+	cmp	x3, x4
+	csel	x3, x3, x4, ls
+	bfi	x2, x3, #TCR_IPS_SHIFT, #3
+	msr	tcr_el1, x2
+	msr	ttbr0_el1, x0		/* ASID 0 (the ASID field, bits 63:48, is 0) */
+	msr	ttbr1_el1, x1
 	/*
-	 * isb: MAIR, TCR and TTBR0 writes are guaranteed to be seen by the translation
+	 * isb: MAIR, TCR and TTBR writes are guaranteed to be seen by the translation
 	 * machinery only after a context synchronization event.
 	 */
 	isb
@@ -206,8 +244,8 @@ enable_mmu:
 	 */
 	tlbi	vmalle1
 	dsb	nsh
-	ldr	x0, =SCTLR_EL1_KERNEL
-	msr	sctlr_el1, x0
+	ldr	x2, =SCTLR_EL1_KERNEL
+	msr	sctlr_el1, x2
 	/*
 	 * isb after enabling: writing SCTLR_EL1 changes how instructions are fetched and
 	 * addresses translated, but only from the next context synchronization event on.
@@ -254,14 +292,15 @@ el2_to_el1:
 
 
 /*
- * A secondary CPU, started by PSCI CPU_ON (arch/arm64/smp.c) with x0 = its struct
- * arm64_boot_block (physical = virtual). It starts like the boot CPU did - MMU off,
- * caches off, at EL2 or EL1, TLB contents unknown - so it gets the same treatment:
- * down to EL1, defined SCTLR_EL1, vectors, then the MMU on. Not with the boot tables but
- * directly with the kernel's (block->ttbr0): they are complete by now, and enable_mmu
- * empties this CPU's TLB first, so no mix of old and new entries can arise. The block was
- * cleaned to the point of coherency by the boot CPU: with the MMU off our loads bypass
- * the caches.
+ * A secondary CPU, started by PSCI CPU_ON (arch/arm64/smp.c) with x0 = the physical
+ * address of its struct arm64_boot_block. It starts like the boot CPU did - MMU off,
+ * caches off, at EL2 or EL1, at a physical address, TLB contents unknown - so it does the
+ * same dance: down to EL1, defined SCTLR_EL1, MMU on with the identity map in TTBR0 (the
+ * boot tables, still intact) and - already - the kernel's own tables in TTBR1 (complete
+ * by now; enable_mmu empties this CPU's TLB first, so no mix of boot and kernel entries
+ * can arise), jump high, drop the identity map. The block was cleaned to the point of
+ * coherency by the boot CPU: with the MMU off our loads bypass the caches, so we read all
+ * of it before the MMU comes on.
  */
 	.globl arm64_secondary_entry
 arm64_secondary_entry:
@@ -276,16 +315,22 @@ arm64_secondary_entry:
 	ldr	x0, =SCTLR_EL1_MMU_OFF
 	msr	sctlr_el1, x0
 	isb
+	ldr	x21, [x19, #BOOT_BLOCK_STACK]
+	ldr	x22, [x19, #BOOT_BLOCK_CPU]
+	ldr	x1, [x19, #BOOT_BLOCK_TTBR1]
+	adrp	x0, boot_tables		/* physical: the identity map */
+	bl	enable_mmu
+	ldr	x0, =secondary_high
+	br	x0
+
+secondary_high:
 	adrp	x0, arm64_vectors
 	add	x0, x0, :lo12:arm64_vectors
 	msr	vbar_el1, x0
-	ldr	x0, [x19, #BOOT_BLOCK_CPU]
-	msr	tpidr_el1, x0		/* this_cpu() */
+	msr	tpidr_el1, x22		/* this_cpu() */
 	isb
-	ldr	x0, [x19, #BOOT_BLOCK_TTBR0]
-	bl	enable_mmu
-	ldr	x0, [x19, #BOOT_BLOCK_STACK]
-	mov	sp, x0
+	bl	arm64_set_empty_ttbr0	/* the identity map goes, as on the boot CPU */
+	mov	sp, x21
 	msr	daifclr, #DAIFSET_SERROR
 	mov	x29, xzr		/* ends every backtrace here */
 	bl	arm64_secondary_start
@@ -293,7 +338,7 @@ arm64_secondary_entry:
 	b	2b
 
 /*
- * Prints a fixed message on the early PL011 (MMU off, so a physical address) and stops:
+ * Prints a fixed message on the early PL011 (MMU off, so its physical address) and stops:
  * with a semihosting exit (status 2, as for a panic) if QEMU runs with -semihosting. Without
  * it, hlt is undefined and the exception goes wherever VBAR points - our vectors can't be
  * used at the wrong address - so that is a hang either way, but a hang after the message.
@@ -322,8 +367,9 @@ wrong_load_msg:
 	.ltorg
 
 /* L0 and L1 boot tables, 4 KiB each and 4 KiB aligned (the linker keeps them out of the
- * range head.S clears after enabling the MMU). */
+ * range head.S clears after enabling the MMU). mmu.S uses them as the identity map too. */
 	.section .bss.boot_tables, "aw", %nobits
 	.balign 4096
+	.globl boot_tables
 boot_tables:
 	.skip	2 * 4096

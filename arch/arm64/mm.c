@@ -2,6 +2,7 @@
 #include <asm/barrier.h>
 #include <asm/cacheflush.h>
 #include <asm/gic.h>
+#include <asm/irqflags.h>
 #include <asm/mmu.h>
 #include <asm/pgtable.h>
 #include <kernel/arch.h>
@@ -27,14 +28,35 @@ unsigned int arch_mmio_regions(const struct mem_region **regions)
 }
 
 /*
- * TTBR0_EL1 := mm->pgd, with every translation of the previous tables dropped. The
- * previous ones may map the same addresses with blocks where these use pages, hence the
- * exact (MMU off) switch in mmu.S rather than a bare TTBR write: see there.
+ * The kernel's tables are TTBR1's and nobody else's: a user mm's root holds only its user
+ * half, so a new mm needs nothing copied (x86-64, with one root for both halves, copies
+ * the kernel's top-level entries here).
+ */
+int arch_pgd_init(struct mm_struct *mm)
+{
+	(void)mm;
+	return 0;
+}
+
+/*
+ * init_mm: no user address space, so TTBR0 gets the empty table. The first call, from
+ * mm_init(), also replaces the boot tables in TTBR1 with init_mm's: they map the same
+ * addresses with 1 GiB blocks where these use pages, hence the switch through an empty
+ * TTBR1 in mmu.S rather than a bare TTBR write (see there). Secondary CPUs start with
+ * init_mm's tables in TTBR1 already (head.S).
  */
 void arch_switch_mm(struct mm_struct *mm)
 {
+	unsigned long flags;
+
 	BUG_ON(!IS_ALIGNED(mm->pgd, PAGE_SIZE));
-	arm64_replace_ttbr0(mm->pgd);
+	BUG_ON(mm != &init_mm);
+	flags = arch_local_irq_save();
+	if ((read_sysreg(ttbr1_el1) & PTE_ADDR_MASK) != init_mm.pgd)
+		arm64_replace_ttbr1(init_mm.pgd);
+	else
+		arm64_set_empty_ttbr0();
+	arch_local_irq_restore(flags);
 }
 
 /*

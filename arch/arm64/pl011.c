@@ -2,12 +2,15 @@
 #include <asm/io.h>
 #include <asm/pl011.h>
 #include <kernel/arch.h>
+#include <mm/mm.h>
 
 /*
- * Where characters go. Until arm64_start() has read the device tree this is QEMU virt's
- * fixed PL011, which the boot tables map (the whole first GiB is Device memory).
+ * Where characters go: a virtual address in the linear map. Until arm64_start() has read
+ * the device tree this is QEMU virt's fixed PL011, which the boot tables map (the whole
+ * first GiB is Device memory). phys_to_virt() written out as the constant it is, so that
+ * it holds from the first instruction.
  */
-static unsigned long uart_base = PL011_EARLY_BASE;
+static unsigned long uart_base = PAGE_OFFSET + PL011_EARLY_BASE;
 
 /*
  * UARTCLK: QEMU virt feeds its PL011 from a fixed 24 MHz clock ("apb-pclk" in the device
@@ -19,7 +22,7 @@ static unsigned long uart_base = PL011_EARLY_BASE;
 
 void arm64_console_init(phys_addr_t base)
 {
-	unsigned long b = (unsigned long)base;
+	unsigned long b = (unsigned long)(uintptr_t)phys_to_virt(base);
 
 	/* Let whatever the early console queued drain, then follow the TRM's order: disable,
 	 * flush the FIFO (FEN = 0), set the rate and format, enable. */

@@ -21,7 +21,7 @@
 /* One per CPU, written by the boot CPU before CPU_ON, read by head.S with the MMU off. */
 static struct arm64_boot_block boot_blocks[NR_CPUS];
 
-_Static_assert(__builtin_offsetof(struct arm64_boot_block, ttbr0) == BOOT_BLOCK_TTBR0, "head.S");
+_Static_assert(__builtin_offsetof(struct arm64_boot_block, ttbr1) == BOOT_BLOCK_TTBR1, "head.S");
 _Static_assert(__builtin_offsetof(struct arm64_boot_block, stack_top) == BOOT_BLOCK_STACK,
 	       "head.S");
 _Static_assert(__builtin_offsetof(struct arm64_boot_block, cpu) == BOOT_BLOCK_CPU, "head.S");
@@ -58,7 +58,7 @@ int arch_boot_secondary(unsigned int cpu, u64 hwid, unsigned long stack_top)
 		printk("arm64: no /psci node in the device tree: cannot start CPU %u\n", cpu);
 		return -ENOSYS;
 	}
-	b->ttbr0 = init_mm.pgd;
+	b->ttbr1 = init_mm.pgd;
 	b->stack_top = stack_top;
 	b->cpu = (u64)(uintptr_t)&cpus[cpu];
 	/*
@@ -82,7 +82,8 @@ int arch_boot_secondary(unsigned int cpu, u64 hwid, unsigned long stack_top)
 	return 0;
 }
 
-/* head.S's secondary path ends here: MMU on with the kernel's tables, on our own stack. */
+/* head.S's secondary path ends here: MMU on with the kernel's tables, in the high half, on
+ * our own stack, nothing in TTBR0. */
 __noreturn void arm64_secondary_start(void)
 {
 	arm64_gic_cpu_init();

@@ -194,8 +194,9 @@ static void print_report(const struct arm64_frame *f, const char *what)
 	printk("  ELR %#018lx  SPSR %#010lx (EL%lu%s, DAIF %#lx)\n", (unsigned long)f->elr,
 	       (unsigned long)f->spsr, (unsigned long)(f->spsr >> 2) & 3, (f->spsr & 1) ? "h" : "t",
 	       (unsigned long)(f->spsr >> 6) & 0xf);
-	printk("  SP  %#018lx  TTBR0 %#018lx  SCTLR %#010lx\n", (unsigned long)f->sp,
-	       (unsigned long)read_sysreg(ttbr0_el1), (unsigned long)read_sysreg(sctlr_el1));
+	printk("  SP  %#018lx  TTBR0 %#018lx  TTBR1 %#018lx  SCTLR %#010lx\n", (unsigned long)f->sp,
+	       (unsigned long)read_sysreg(ttbr0_el1), (unsigned long)read_sysreg(ttbr1_el1),
+	       (unsigned long)read_sysreg(sctlr_el1));
 	for (int i = 0; i < 30; i += 3)
 		printk("  x%-2d %#018lx  x%-2d %#018lx  x%-2d %#018lx\n", i, (unsigned long)f->x[i],
 		       i + 1, (unsigned long)f->x[i + 1], i + 2, (unsigned long)f->x[i + 2]);

@@ -100,6 +100,38 @@ static void bad_arguments_change_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, frames_free(), base_free);
 }
 
+/*
+ * The high half (bits 63:48 all 1, where both kernels live): a range across a leaf-table
+ * boundary maps, and unmapping it frees every table it made - the walk back up must know
+ * which half its indexes (bits 47:12) are in. Addresses between the halves, and the top
+ * 2 MiB (where a walk's step to the next leaf table would wrap to 0), are refused.
+ */
+static void high_half_ranges_map_and_free_their_tables(struct kunit *test)
+{
+	const unsigned long high = 0xffff800000000000UL + LEVEL_SIZE(1) - 2 * PAGE_SIZE;
+	const unsigned long top = 0UL - LEVEL_SIZE(1) - PAGE_SIZE; /* the last usable page */
+	phys_addr_t pa;
+	pgprot_t prot;
+
+	KUNIT_ASSERT_EQ(test, map_pages(&mm, high, PA, 4, PAGE_KERNEL), 0);
+	/* Levels 2 and 1, and the two leaf tables either side of the 2 MiB boundary. */
+	KUNIT_EXPECT_EQ(test, frames_free(), base_free - 4);
+	KUNIT_ASSERT_EQ(test, query_page(&mm, high + 3 * PAGE_SIZE, &pa, &prot), 0);
+	KUNIT_EXPECT_EQ(test, pa, PA + 3 * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, unmap_pages(&mm, high, 4), 0);
+	KUNIT_EXPECT_NULL(test, pte_lookup(&mm, high));
+	KUNIT_EXPECT_EQ(test, frames_free(), base_free);
+
+	KUNIT_EXPECT_EQ(test, map_pages(&mm, top, PA, 1, PAGE_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, map_pages(&mm, top + PAGE_SIZE, PA, 1, PAGE_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, unmap_pages(&mm, top, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, unmap_pages(&mm, top, 1), 0);
+	KUNIT_EXPECT_EQ(test, map_pages(&mm, 1UL << 48, PA, 1, PAGE_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, map_pages(&mm, 0xffff000000000000UL - PAGE_SIZE, PA, 1, PAGE_KERNEL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, frames_free(), base_free);
+}
+
 static void out_of_frames_rolls_back(struct kunit *test)
 {
 	static phys_addr_t hoard[ARENA_SIZE / PAGE_SIZE];
@@ -394,6 +426,7 @@ static void vm_test_areas_do_not_overlap(struct kunit *test)
 
 static struct kunit_case mm_host_cases[] = { KUNIT_CASE(map_query_unmap_roundtrip),
 					     KUNIT_CASE(bad_arguments_change_nothing),
+					     KUNIT_CASE(high_half_ranges_map_and_free_their_tables),
 					     KUNIT_CASE(out_of_frames_rolls_back),
 					     KUNIT_CASE(frame_misuse_is_refused),
 					     KUNIT_CASE(batch_below_ceiling_invalidates_each_page),

@@ -160,6 +160,11 @@ struct span {
  * ASID [63:48], TG [47:46], SCALE [45:44], NUM [43:39], TTL [38:37], BaseADDR [36:0],
  * covering (NUM + 1) << (5 * SCALE + 1) pages. Fields we never use must be 0 (ASID, TTL: no
  * hint), and TG must be 01 (4 KiB): with any other TG the CPU may invalidate nothing.
+ *
+ * The address fields are narrower than a VA, and the CPU widens them by sign extension
+ * from their top bit (VA[55], resp. VA[48]): that bit picks TTBR1's half. The test areas
+ * are high kernel addresses, so a decoder that didn't extend would find every operation
+ * 2^64 - 2^56 (resp. - 2^49) bytes away from its batch.
  */
 static bool decode(struct kunit *test, const struct arm64_tlbi_record *r, struct span *sp)
 {
@@ -176,7 +181,7 @@ static bool decode(struct kunit *test, const struct arm64_tlbi_record *r, struct
 				   (unsigned long long)x);
 			return false;
 		}
-		sp->first = x & ((1ULL << 44) - 1);
+		sp->first = (unsigned long)((s64)(x << 20) >> 8) >> 12; /* VA[55:12] at 43:0 */
 		sp->pages = 1;
 		sp->scale = 0;
 		return true;
@@ -187,7 +192,7 @@ static bool decode(struct kunit *test, const struct arm64_tlbi_record *r, struct
 		return false;
 	}
 	sp->scale = (unsigned int)(x >> 44) & 3;
-	sp->first = x & ((1ULL << 37) - 1);
+	sp->first = (unsigned long)((s64)(x << 27) >> 15) >> 12; /* VA[48:12] at 36:0 */
 	sp->pages = (((x >> 39) & 31) + 1) << (5 * sp->scale + 1);
 	return true;
 }

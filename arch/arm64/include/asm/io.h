@@ -9,8 +9,9 @@
  * register-indirect access is what a hypervisor can emulate from the syndrome alone
  * (ESR_EL2.ISV), and one instruction is exactly one bus access.
  *
- * addr is a virtual address; device windows are mapped at their physical address (the boot
- * tables map the whole first GiB as Device memory, mm/ maps arch_mmio_regions() 1:1).
+ * addr is a virtual address: a device window at physical address pa is reached at
+ * phys_to_virt(pa) (the boot tables map the whole first GiB of the linear map as Device
+ * memory, mm_init() maps arch_mmio_regions() there).
  *
  * No barriers: device registers are mapped Device-nGnRE, so accesses to one device arrive
  * in program order already. Nothing here orders Normal memory against device accesses

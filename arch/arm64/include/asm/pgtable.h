@@ -4,9 +4,10 @@
 #include <asm/sysreg.h>
 
 /*
- * Four levels of 512 entries translate a 48-bit virtual address (TCR_EL1.T0SZ = 16). The
- * Arm ARM calls them L0 (the root, in TTBR0_EL1) to L3; mm/pte.h numbers them from the leaf,
- * so our level 3 is the Arm L0 and our level 0 the Arm L3:
+ * Four levels of 512 entries translate a 48-bit virtual address (TCR_EL1.T0SZ = T1SZ = 16).
+ * The Arm ARM calls them L0 (the root, in TTBR0_EL1 for the low half, TTBR1_EL1 for the
+ * high half) to L3; mm/pte.h numbers them from the leaf, so our level 3 is the Arm L0 and
+ * our level 0 the Arm L3. Bits 63:48 only choose the root (all 0: TTBR0, all 1: TTBR1):
  *
  *   VA  47      39 38      30 29      21 20      12 11         0
  *      +----------+----------+----------+----------+------------+
@@ -30,7 +31,9 @@
  *   AF       [10]   access flag: a walk that finds AF = 0 faults (or, with FEAT_HAFDBS
  *                   enabled, hardware sets it). We preset it, so the entry never changes
  *                   behind our back and its first use costs no fault.
- *   nG       [11]   not global: the TLB entry is tagged with the current ASID. 0 for us.
+ *   nG       [11]   not global: the TLB entry is tagged with the current ASID (the one in
+ *                   TTBR0_EL1) and matches only while that ASID is current. 0 for the
+ *                   kernel (one translation for every address space), 1 for user pages.
  *   DBM, GP, Cont   dirty-bit management, BTI guarded page, contiguous hint: all 0
  *   PXN      [53]   never execute at EL1        UXN [54]  never execute at EL0
  *   SW    [58:55]   ignored by hardware, ours: bit 55 marks a PAGE_NONE entry
@@ -71,10 +74,20 @@
 #define PTE_SW_NONE	  _BITUL(55)
 #define PTE_ADDR_MASK	  _UL(0x0000fffffffff000)
 
-/* The memory type and shareability: what break-before-make cares about besides the address. */
-#define PTE_ATTRS_MASK (PTE_ATTRINDX_MASK | PTE_SH_MASK)
+/*
+ * What break-before-make cares about besides the address: the memory type, shareability,
+ * and whether the entry is global (nG).
+ */
+#define PTE_ATTRS_MASK (PTE_ATTRINDX_MASK | PTE_SH_MASK | PTE_NG)
 
-/* Kernel leaf protections (every one but PAGE_NONE includes the page type, 0b11). */
+/*
+ * Leaf protections (every one but PAGE_NONE includes the page type, 0b11). AF is preset
+ * (we never enable FEAT_HAFDBS), so hardware never writes an entry: it reads exactly as it
+ * was made, which pte_pgprot() relies on.
+ *
+ * Kernel: global (nG = 0), EL0 no access (AP[1] = 0), and never executable at EL0 (UXN):
+ * even a kernel page EL0 cannot read must not be one it can run. Data is PXN too.
+ */
 #define _PAGE_KERNEL_BASE (PTE_TYPE_PAGE | PTE_AF)
 #define _PAGE_NORMAL	  (PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER)
 #define _PAGE_KERNEL	  (_PAGE_KERNEL_BASE | _PAGE_NORMAL | PTE_PXN | PTE_UXN)
@@ -83,35 +96,87 @@
 #define _PAGE_KERNEL_EXEC   (_PAGE_KERNEL_BASE | _PAGE_NORMAL | PTE_AP_RDONLY | PTE_UXN)
 #define _PAGE_KERNEL_DEVICE (_PAGE_KERNEL_BASE | PTE_ATTRINDX(MT_DEVICE_nGnRE) | PTE_PXN | PTE_UXN)
 
+/*
+ * User: EL0 may access (AP[1] = 1), tagged with the mm's ASID (nG = 1), and never
+ * executable at EL1 (PXN = 1), so the kernel can't be tricked into running user memory.
+ * Only PAGE_USER_RX clears UXN: data is never executable at EL0 either.
+ *
+ *              AP[2:1]  meaning at EL1 / EL0     PXN UXN nG
+ *   USER_RO      11     read-only / read-only     1   1   1
+ *   USER_RW      01     read-write / read-write   1   1   1
+ *   USER_RX      11     read-only / read-only     1   0   1
+ */
+#define _PAGE_USER_BASE (_PAGE_KERNEL_BASE | _PAGE_NORMAL | PTE_AP_EL0 | PTE_NG | PTE_PXN)
+#define _PAGE_USER_RO	(_PAGE_USER_BASE | PTE_AP_RDONLY | PTE_UXN)
+#define _PAGE_USER_RW	(_PAGE_USER_BASE | PTE_UXN)
+#define _PAGE_USER_RX	(_PAGE_USER_BASE | PTE_AP_RDONLY)
+
+/*
+ * The arm64 address space (4 KiB granule, 48-bit regions; docs/memory.md draws it):
+ *
+ *   0x0000_0000_0000_0000  TTBR0: user space, [0, TASK_SIZE = 2^47); the rest of the
+ *                          region up to 2^48 is never mapped
+ *   0xffff_0000_0000_0000  TTBR1, L0 slots 0-255: the linear map, PAGE_OFFSET + pa (the
+ *                          kernel image, linked at PAGE_OFFSET + its load address, and
+ *                          the device windows lie inside it)
+ *   0xffff_8000_0000_0000  slots 256-287: vm_test_area() (16 TiB)
+ *   0xffff_9000_0000_0000  slot 288, first GiB: kernel-thread stacks (kernel/sched.c)
+ *
+ * phys_to_virt()/virt_to_phys() (mm/mm.h) are one addition/subtraction of PAGE_OFFSET.
+ * These are plain numbers so that head.S and mmu.S can use them too.
+ */
+#define PAGE_OFFSET _UL(0xffff000000000000)
+
+#define VM_TEST_START _UL(0xffff800000000000)
+#define VM_TEST_END   _UL(0xffff900000000000)
+
+#define KSTACK_AREA_START _UL(0xffff900000000000)
+#define KSTACK_AREA_END	  _UL(0xffff900040000000)
+
 #ifndef __ASSEMBLY__
 #include <lib/types.h>
 #include <mm/pte.h>
+/* The PROT_* values: the kernel sees the ABI header's constants only, not its wrappers. */
+#ifndef __KERNEL__
+#define __KERNEL__
+#endif
+#include <lazymmu/syscall.h>
 
-/* The kernel lives at its physical address; RAM is mapped 1:1. */
-#define PAGE_OFFSET 0UL
-
-/* The window vm_test_area() hands out: L0 slots 128-159, far from RAM and devices. */
-#define VM_TEST_START 0x0000400000000000UL
-#define VM_TEST_END   0x0000500000000000UL
-
-/* Kernel-thread stacks (kernel/sched.c): 1 GiB just above it, slot 160, unused by anything else. */
-#define KSTACK_AREA_START 0x0000500000000000UL
-#define KSTACK_AREA_END	  0x0000500040000000UL
-
-/*
- * Kernel protections. AF is preset (we never enable FEAT_HAFDBS), so hardware never writes
- * an entry: it reads exactly as it was made, which pte_pgprot() relies on.
- */
 #define PAGE_KERNEL	   __pgprot(_PAGE_KERNEL)
 #define PAGE_KERNEL_RO	   __pgprot(_PAGE_KERNEL_RO)
 #define PAGE_KERNEL_EXEC   __pgprot(_PAGE_KERNEL_EXEC)
 #define PAGE_KERNEL_DEVICE __pgprot(_PAGE_KERNEL_DEVICE)
+#define PAGE_USER_RO	   __pgprot(_PAGE_USER_RO)
+#define PAGE_USER_RW	   __pgprot(_PAGE_USER_RW)
+#define PAGE_USER_RX	   __pgprot(_PAGE_USER_RX)
 /*
  * "Mapped, but no access": the valid bit is clear, so every access faults and no TLB ever
  * holds it, but a software bit says the entry is in use and the address bits still name
  * the frame.
  */
 #define PAGE_NONE __pgprot(PTE_SW_NONE)
+
+/*
+ * The entry protection for an mmap()/mprotect() prot (PROT_* of the system-call ABI):
+ *
+ *   PROT_NONE                        PAGE_NONE (mapped, every access faults)
+ *   PROT_READ                        PAGE_USER_RO
+ *   PROT_WRITE, with or without READ PAGE_USER_RW (AP has no write-only encoding)
+ *   PROT_EXEC, with READ or alone    PAGE_USER_RX (EL0 execute-only exists, but a user
+ *                                    page that EL0 can't read is not worth the special case)
+ *   PROT_WRITE | PROT_EXEC           PAGE_USER_RW: data is never executable (W^X), so
+ *                                    the write wins and the page can't be run
+ */
+static inline pgprot_t vm_get_page_prot(unsigned int prot)
+{
+	if (prot & PROT_WRITE)
+		return PAGE_USER_RW;
+	if (prot & PROT_EXEC)
+		return PAGE_USER_RX;
+	if (prot & PROT_READ)
+		return PAGE_USER_RO;
+	return PAGE_NONE;
+}
 
 /* The walker uses the entry (a PAGE_NONE entry is not present). */
 static inline bool pte_present(pte_t pte)
@@ -169,8 +234,10 @@ static inline bool arch_has_break_before_make(void)
  * and a TLB holding both may report a TLB conflict abort, or lose coherency between the
  * two attribute sets. The sequence must be: write an invalid entry, TLBI the address and
  * wait (dsb ish), only then write the new entry. Changing only permissions (AP, PXN, UXN)
- * or software bits is allowed in place, followed by a TLBI. (We never set nG or the
- * contiguous bit, and never change block size, the other cases the rule covers.)
+ * or software bits is allowed in place, followed by a TLBI. nG counts as an attribute here:
+ * a global and a non-global translation of one VA must not coexist either (user and
+ * kernel entries never share a table, so mm/ never changes it in place). We never set the
+ * contiguous bit and never change block size, the other cases the rule covers.
  */
 static inline bool arch_pte_needs_bbm(pte_t old, pte_t new)
 {

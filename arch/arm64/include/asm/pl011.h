@@ -24,6 +24,6 @@
 #define UARTCR_TXE	BIT(8)
 #define UARTCR_RXE	BIT(9)
 
-/* Switches the console to the PL011 at base (its physical address, mapped 1:1) and sets it
- * up for 115200 8N1. */
+/* Switches the console to the PL011 at base (its physical address; the kernel reaches it at
+ * phys_to_virt(base), in the boot tables and in mm_init()'s) and sets it up for 115200 8N1. */
 void arm64_console_init(phys_addr_t base);

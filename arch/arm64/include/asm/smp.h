@@ -2,10 +2,10 @@
 #pragma once
 
 /*
- * struct arm64_boot_block, as head.S reads it with the MMU off: the kernel's root table,
- * the top of this CPU's stack, and its struct cpu (for TPIDR_EL1).
+ * struct arm64_boot_block, as head.S reads it with the MMU off: the kernel's root table
+ * (for TTBR1_EL1), the top of this CPU's stack, and its struct cpu (for TPIDR_EL1).
  */
-#define BOOT_BLOCK_TTBR0 0
+#define BOOT_BLOCK_TTBR1 0
 #define BOOT_BLOCK_STACK 8
 #define BOOT_BLOCK_CPU	 16
 
@@ -16,7 +16,7 @@
 #include <lib/types.h>
 
 struct arm64_boot_block {
-	u64 ttbr0;
+	u64 ttbr1;
 	u64 stack_top;
 	u64 cpu;
 } __aligned(64); /* one cache line of its own: cleaned to memory for a CPU with caches off */

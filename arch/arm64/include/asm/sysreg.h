@@ -56,18 +56,29 @@
 	 MAIR_ATTR(0x00, MT_DEVICE_nGnRnE) | MAIR_ATTR(0x44, MT_NORMAL_NC))
 
 /*
- * TCR_EL1, the translation control register:
+ * TCR_EL1, the translation control register. Two regions, each with its own root:
  *
- *   bits  5:0  T0SZ   region size of TTBR0 is 2^(64 - T0SZ): 16 -> 48-bit VA, 4 levels
+ *   TTBR0_EL1: VAs [0, 2^48)              user space (and the boot identity map, briefly)
+ *   TTBR1_EL1: VAs [2^64 - 2^48, 2^64)    the kernel: linear map, image, test windows
+ *
+ * Bit 55 of a VA picks the region, and every bit above the region size must equal it, or
+ * the access faults (a "translation fault at level 0") without any walk.
+ *
+ *   bits  5:0  T0SZ   TTBR0 region size is 2^(64 - T0SZ): 16 -> 48-bit VA, 4 levels
  *   bits  9:8  IRGN0  walks of TTBR0 tables: inner write-back write-allocate (01)
  *   bits 11:10 ORGN0  ... and outer write-back write-allocate (01)
  *   bits 13:12 SH0    tables are inner shareable (11), like the memory they live in
  *   bits 15:14 TG0    4 KiB granule (00)
- *   bits 21:16 T1SZ   TTBR1 region size, unused (EPD1 below), set like T0SZ for tidiness
- *   bit  23    EPD1   no walks through TTBR1 at all: an address in the upper half faults
- *   bits 31:30 TG1    TTBR1's granule (10 = 4 KiB: TG1 encodes sizes differently from TG0)
+ *   bits 21:16 T1SZ   TTBR1 region size, the same 48 bits: 4 levels, one walker for both
+ *   bit  22    A1     0: the current ASID is the one in TTBR0_EL1 (the user mm's)
+ *   bits 25:24 IRGN1, bits 27:26 ORGN1, bits 29:28 SH1: as for TTBR0
+ *   bits 31:30 TG1    4 KiB granule (10: TG1 encodes sizes differently from TG0). Range
+ *                     TLBIs of kernel addresses must name this granule in their TG field.
  *   bits 34:32 IPS    intermediate physical address size: copied from
  *                     ID_AA64MMFR0_EL1.PARange at boot (at most 48 bits = 101)
+ *
+ * EPD0 (bit 7) and EPD1 (bit 23) stay 0: both regions are always walked. A CPU with no
+ * user mm loaded points TTBR0 at an empty table instead (arm64_empty_pgd, asm/mmu.h).
  */
 #define TCR_T0SZ(bits) ((64 - (bits)) << 0)
 #define TCR_IRGN0_WBWA (_UL(1) << 8)
@@ -75,12 +86,14 @@
 #define TCR_SH0_INNER  (_UL(3) << 12)
 #define TCR_TG0_4K     (_UL(0) << 14)
 #define TCR_T1SZ(bits) ((64 - (bits)) << 16)
-#define TCR_EPD1       _BITUL(23)
+#define TCR_IRGN1_WBWA (_UL(1) << 24)
+#define TCR_ORGN1_WBWA (_UL(1) << 26)
+#define TCR_SH1_INNER  (_UL(3) << 28)
 #define TCR_TG1_4K     (_UL(2) << 30)
 #define TCR_IPS_SHIFT  32
 #define TCR_EL1_KERNEL                                                                 \
 	(TCR_T0SZ(48) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K | \
-	 TCR_T1SZ(48) | TCR_EPD1 | TCR_TG1_4K)
+	 TCR_T1SZ(48) | TCR_IRGN1_WBWA | TCR_ORGN1_WBWA | TCR_SH1_INNER | TCR_TG1_4K)
 
 /* ID_AA64MMFR0_EL1.PARange (bits 3:0): 0 = 32 bits ... 5 = 48 bits, 6 = 52 bits. */
 #define ID_AA64MMFR0_PARANGE_MASK 0xf
