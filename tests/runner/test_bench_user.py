@@ -111,6 +111,18 @@ class ParseUserTest(unittest.TestCase):
         self.assertFails(boot(user_lines() + [user_line("fork", 16, "floor")]),
                          "unexpected user line", "mode=floor")
 
+    def test_a_call_that_invalidates_nothing_fails(self):
+        lines = user_lines()
+        i = lines.index(user_line("mprotect", 16, "eager"))
+        lines[i] = lines[i].replace("tlbi_page=16", "tlbi_page=0")
+        self.assertFails(boot(lines), "user op=mprotect n=16 mode=eager invalidated nothing")
+
+    def test_modes_that_write_different_entries_fail(self):
+        lines = user_lines()
+        i = lines.index(user_line("fork", 1, "eager"))
+        lines[i] = lines[i].replace("pte_writes=1 ", "pte_writes=8738 ")
+        self.assertFails(boot(lines), "user op=fork n=1: eager wrote 8738 entries, batched 1")
+
     def test_malformed_user_line_fails(self):
         lines = user_lines()
         lines[0] = lines[0].replace(" ipis_sent=0", "")
@@ -131,7 +143,7 @@ class UserDocTest(unittest.TestCase):
         # fork 4096: eager 4096000 ns, batched 411600 ns: 4.10 ms vs 412 µs, 10×.
         self.assertIn("| fork | 4096 | 4096 | 4096 | 412 | 10× | 0 | 4096/0/0 | 0 | 1 | "
                       "0/0/1 | 0 |", text)
-        self.assertIn("- fork of 4096 pages: eager 4096 µs per call with 4096 per-page "
+        self.assertIn("- fork of 4096 pages: eager 4.10 ms per call with 4096 per-page "
                       "invalidations; batched 412 µs with 1 full flush in 1 batch: "
                       "eager/batched **10×**.", text)
         self.assertIn("- 1 page: eager/batched is 0.5× (mprotect), 0.5× (munmap), 0.5× (fork); "
