@@ -214,18 +214,21 @@ $(BUILD)/lazymmu.iso: $(KERNEL) boot/grub.cfg
 HOST_BUILD := build/host
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARNINGS) -fsanitize=address,undefined \
 	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Itests/host/mock -Iinclude \
-	       -MMD -MP -DLAZYMMU_HOST
+	       -Iuser/include -MMD -MP -DLAZYMMU_HOST
 HOST_SRCS := $(sort $(wildcard tests/host/*.c tests/host/mock/*.c)) \
 	     lib/printf.c lib/glob.c lib/kunit.c boot/boot_info.c boot/acpi.c boot/fdt.c \
 	     $(sort $(filter-out mm/kernel_map.c,$(wildcard mm/*.c))) \
-	     arch/arm64/tlbi_range.c arch/arm64/asid.c \
-	     $(sort $(wildcard arch/arm64/tests/host/*.c))
+	     arch/arm64/tlbi_range.c arch/arm64/asid.c $(sort $(wildcard arch/arm64/tests/host/*.c)) \
+	     arch/x86_64/pcid.c $(sort $(wildcard arch/x86_64/tests/host/*.c))
 HOST_OBJS := $(patsubst %,$(HOST_BUILD)/obj/%.o,$(HOST_SRCS))
-HOST_HEADERS := $(sort $(wildcard include/*/*.h tests/host/mock/asm/*.h arch/arm64/include/asm/*.h))
+HOST_HEADERS := $(sort $(wildcard include/*/*.h tests/host/mock/asm/*.h arch/arm64/include/asm/*.h) \
+		  arch/x86_64/include/asm/pcid.h)
 HOST_HEADER_LIST := $(call list-file,$(HOST_BUILD)/headers.list,$(HOST_HEADERS))
 HOST_OBJ_LIST := $(call list-file,$(HOST_BUILD)/objs.list,$(HOST_OBJS))
 # The arm64 range-TLBI encoder is pure C: its files find arm64 headers, searched after the mock.
 $(HOST_BUILD)/obj/arch/arm64/%: HOST_CFLAGS += -Iarch/arm64/include
+# So is the x86-64 PCID slot bookkeeping: only <asm/pcid.h> from x86's headers.
+$(HOST_BUILD)/obj/arch/x86_64/%: HOST_CFLAGS += -Iarch/x86_64/include
 # So is the device-tree reader (and its test): they need <asm/boot.h> for the PSCI conduit.
 $(HOST_BUILD)/obj/boot/fdt.c.o $(HOST_BUILD)/obj/tests/host/fdt_test.c.o: \
 	HOST_CFLAGS += -Iarch/arm64/include

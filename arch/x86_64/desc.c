@@ -14,11 +14,16 @@
  *  |31:24   |  |   |  |   |19:16  |  |     |  |       | 23:0     | 15:0     |
  *  +--------+--+---+--+---+-------+--+-----+--+-------+----------+----------+
  *
- *   code 0x00af9b000000ffff: G=1 L=1 D=0, P=1 DPL=0 S=1, type 0xb (execute/read, accessed)
- *   data 0x00cf93000000ffff: G=1 D=1,     P=1 DPL=0 S=1, type 0x3 (read/write, accessed)
+ *   kernel code 0x00af9b000000ffff: G=1 L=1 D=0, P=1 DPL=0 S=1, type 0xb (execute/read,
+ *                                   accessed)
+ *   kernel data 0x00cf93000000ffff: G=1 D=1,     P=1 DPL=0 S=1, type 0x3 (read/write, accessed)
+ *   user data   0x00cff3000000ffff: the same with DPL=3 (bits 46:45)
+ *   user code   0x00affb000000ffff: the same with DPL=3
  *
- * The accessed bit is preset so that loading a segment register never makes the CPU write
- * to the table. The TSS descriptor (slots 3-4) is added at run time: its base is an address.
+ * DPL 3 is what lets ring 3 load the selector at all (iretq checks it: a user frame whose
+ * CS or SS named a DPL 0 descriptor would fault). The accessed bit is preset so that
+ * loading a segment register never makes the CPU write to the table. The TSS descriptor
+ * (slots 3-4) is added at run time: its base is an address.
  *
  * One GDT per CPU: the segments are the same everywhere, but each CPU's TSS descriptor
  * names its own TSS (and ltr marks it busy, so two CPUs can't share one). Each CPU writes
@@ -29,6 +34,8 @@ static u64 x86_gdt[NR_CPUS][GDT_ENTRIES] __aligned(16) = {
 		[0] = 0,
 		[GDT_KERNEL_CS / 8] = 0x00af9b000000ffffULL,
 		[GDT_KERNEL_DS / 8] = 0x00cf93000000ffffULL,
+		[GDT_USER_DS / 8] = 0x00cff3000000ffffULL,
+		[GDT_USER_CS / 8] = 0x00affb000000ffffULL,
 	},
 };
 
@@ -48,7 +55,9 @@ const struct x86_desc_ptr x86_boot_gdt_ptr = {
 
 /*
  * The 64-bit TSS holds no task state any more, only stack pointers: rsp0-2 for privilege
- * changes (unused: everything runs at ring 0) and the interrupt stack table. A gate with a
+ * changes and the interrupt stack table. An interrupt or exception from ring 3 makes the
+ * CPU load rsp0 (the running task's kernel stack top: arch_set_kernel_stack()) before it
+ * pushes its frame; rsp1-2 would serve rings 1-2, which we never use. A gate with a
  * non-zero IST index makes the CPU switch to that stack unconditionally, which is the only
  * way to handle a fault caused by the stack itself: a kernel stack overflow faults while
  * pushing the #PF frame, that becomes a #DF, and #DF runs on IST1.
@@ -104,6 +113,12 @@ static void x86_tss_init(unsigned int cpu)
 	set_tss_descriptor(&x86_gdt[cpu][GDT_TSS / 8], (u64)(uintptr_t)tss, sizeof(*tss) - 1);
 }
 
+void x86_tss_set_rsp0(unsigned int cpu, unsigned long stack_top)
+{
+	/* Read by the CPU at the next entry from ring 3; this CPU only, interrupts masked. */
+	x86_tss[cpu].rsp[0] = stack_top;
+}
+
 void x86_gdt_init(void)
 {
 	x86_tss_init(0);
@@ -156,10 +171,11 @@ struct x86_idt_gate {
 } __packed;
 
 #define IDT_INTERRUPT_GATE 0x8e /* P=1, DPL=0, type 0xe */
+#define IDT_DPL3	   0x60 /* DPL=3: "int n" from ring 3 may use the gate */
 
 static struct x86_idt_gate x86_idt[256] __aligned(16);
 
-static void set_gate(unsigned int vector, unsigned int ist)
+static void set_gate(unsigned int vector, unsigned int ist, u8 dpl)
 {
 	u64 handler = (u64)(uintptr_t)(x86_trap_stubs + X86_TRAP_STUB_SIZE * vector);
 	struct x86_idt_gate *g = &x86_idt[vector];
@@ -167,7 +183,7 @@ static void set_gate(unsigned int vector, unsigned int ist)
 	g->offset_lo = handler & 0xffff;
 	g->selector = GDT_KERNEL_CS;
 	g->ist = ist;
-	g->type_attr = IDT_INTERRUPT_GATE;
+	g->type_attr = IDT_INTERRUPT_GATE | dpl;
 	g->offset_mid = (handler >> 16) & 0xffff;
 	g->offset_hi = handler >> 32;
 	g->reserved = 0;
@@ -187,9 +203,20 @@ void x86_idt_load(void)
 void x86_idt_init(void)
 {
 	for (unsigned int v = 0; v < ARRAY_SIZE(x86_idt); v++)
-		set_gate(v, 0);
-	/* A double fault may come from a broken stack; an NMI may arrive at any instruction. */
-	set_gate(X86_VEC_DF, IST_DOUBLE_FAULT);
-	set_gate(X86_VEC_NMI, IST_NMI);
+		set_gate(v, 0, 0);
+	/*
+	 * A double fault may come from a broken stack; an NMI may arrive at any instruction,
+	 * including the syscall entry's first, still on the user's stack (entry.S). Both stubs
+	 * take the paranoid path, which doesn't trust the frame's CS to tell whose GS is live.
+	 */
+	set_gate(X86_VEC_DF, IST_DOUBLE_FAULT, 0);
+	set_gate(X86_VEC_NMI, IST_NMI, 0);
+	/*
+	 * The gate DPL only matters for "int n" (the CPU ignores it for hardware interrupts and
+	 * exceptions): with DPL 0, ring 3's int3 would be a #GP. DPL 3 makes it the #BP it says.
+	 * No other vector may be raised by ring 3 at will: a user "int 0x30" must not pose as
+	 * the timer.
+	 */
+	set_gate(X86_VEC_BP, 0, IDT_DPL3);
 	x86_idt_load();
 }

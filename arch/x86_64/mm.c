@@ -2,14 +2,17 @@
 #define __KERNEL__
 #include <lazymmu/syscall.h>
 #include <asm/apic.h>
+#include <asm/cpufeature.h>
 #include <asm/hpet.h>
 #include <asm/pgtable.h>
 #include <asm/tlbflush.h>
 #include <kernel/arch.h>
 #include <kernel/boot_info.h>
+#include <kernel/cpu.h>
 #include <kernel/panic.h>
 #include <lib/errno.h>
 #include <mm/mm.h>
+#include <mm/user.h>
 
 /* Both are a few registers in the first 4 KiB of their window. */
 static const struct mem_region x86_mmio[] = {
@@ -78,15 +81,108 @@ pgprot_t vm_get_page_prot(unsigned int prot)
 	return PAGE_USER_RO;
 }
 
+/* ---------------------------------------------------------------- address spaces */
+
+struct x86_tlb_state x86_tlb_state[NR_CPUS];
+bool x86_pcid_on, x86_invpcid_on;
+
 /*
- * CR3 names the root table. Writing it (with PCIDs off) also drops every non-global
- * translation this CPU has cached, and all paging-structure caches: after the switch no
- * translation of the old tables survives. Our kernel mappings are not global, so that
- * covers everything, including the boot tables' 2 MiB mappings.
+ * CR4.PCIDE may only be set while CR3's PCID is 0 and in long mode: at boot, on the boot
+ * tables, before any address space has been loaded. The boot CPU decides for everybody.
+ */
+void x86_pcid_init_cpu(void)
+{
+	if (this_cpu()->id == 0) {
+		x86_pcid_on = x86_cpu.pcid;
+		x86_invpcid_on = x86_cpu.pcid && x86_cpu.invpcid;
+	}
+	if (!x86_pcid_on)
+		return;
+	if (!(cpuid(1).ecx & BIT(17)))
+		panic("x86_64: CPU %u has no PCIDs, but the boot CPU had", this_cpu()->id);
+	write_cr4(read_cr4() | X86_CR4_PCIDE);
+}
+
+int init_new_context(struct mm_struct *mm)
+{
+	mm->context.tlb_gen = 0;
+	return 0;
+}
+
+/*
+ * Nothing to free: PCID slots name the mm by its id, which is never reused, so a slot of a
+ * dead mm simply never matches again and is recycled in turn. No CPU may still have it
+ * loaded (the generic code drops lazy users first).
+ */
+void destroy_context(struct mm_struct *mm)
+{
+	WARN_ONCE(__atomic_load_n(&mm->cpumask, __ATOMIC_RELAXED),
+		  "destroy_context(%s): still loaded on %#lx", mm->name, mm->cpumask);
+}
+
+/*
+ * Loads mm on this CPU, interrupts masked. init_mm runs under PCID 0; a user mm under the
+ * PCID of its slot here, with NF (keep what is cached) only when the slot has caught up with
+ * every flush of mm (asm/pcid.h). Kernel mappings are global: no load drops them.
+ *
+ * The order is what makes shootdowns (arch/x86_64/shootdown.c) safe without a lock:
+ *
+ *   this CPU (switching to mm)              a CPU flushing mm's pages
+ *   1. set our bit in mm->cpumask           a. change the entries
+ *   2. read mm->context.tlb_gen = g         b. tlb_gen++ (seq_cst)
+ *   3. load CR3 (flush the PCID if behind)  c. read mm->cpumask, NMI each CPU in it
+ *   4. loaded_mm = mm                       d. NMI handler: invalidates only if its CPU's
+ *   5. read tlb_gen again: if it moved        loaded_mm is mm (other PCIDs: gen catches up)
+ *      since 2, flush the PCID now
+ *
+ * 1-2 and b-c are each a store then a load in opposite order on two variables (seq_cst,
+ * as Dekker's mutual exclusion): either the flusher's c sees our bit, or our 2 sees its
+ * increment. In the first case its NMI comes, and if it lands before 4 (when the handler
+ * can't tell yet that mm is ours, and skips), the increment is already visible to 5; after
+ * 4 the handler invalidates. In the second case the load at 3 flushes. No interleaving
+ * leaves a stale entry of mm under its PCID. (Linux's flush IPIs wait for interrupts to be
+ * unmasked, so they can't land mid-switch; ours are NMIs, hence step 5.)
+ *
+ * Leaving the previous mm's cpumask is the caller's job (kernel/sched.c), after this.
  */
 void arch_switch_mm(struct mm_struct *mm)
 {
-	write_cr3(mm->pgd);
+	struct x86_tlb_state *st = &x86_tlb_state[this_cpu()->id];
+	bool first = !st->loaded_mm, user = mm != &init_mm;
+	unsigned long cr3 = mm->pgd;
+	int slot = -1;
+	u64 gen = 0;
+
+	if (user) {
+		__atomic_fetch_or(&mm->cpumask, 1UL << this_cpu()->id, __ATOMIC_SEQ_CST);
+		gen = __atomic_load_n(&mm->context.tlb_gen, __ATOMIC_SEQ_CST);
+		if (x86_pcid_on) {
+			struct x86_pcid_choice ch = x86_pcid_choose(&st->pcid, mm->id, gen);
+
+			slot = (int)ch.slot;
+			cr3 |= x86_pcid_of_slot(ch.slot);
+			if (!ch.flush)
+				cr3 |= X86_CR3_NOFLUSH;
+		}
+	}
+	write_cr3(cr3);
+	WRITE_ONCE(st->loaded_mm, mm);
+	st->loaded_slot = slot;
+	if (user) {
+		u64 now = __atomic_load_n(&mm->context.tlb_gen, __ATOMIC_SEQ_CST);
+
+		if (now != gen) {
+			x86_flush_tlb_current();
+			if (slot >= 0)
+				x86_pcid_flushed_all(&st->pcid, (unsigned int)slot, now);
+		}
+	}
+	/*
+	 * The first load on this CPU replaces the boot tables, whose translations must all go,
+	 * and the CR3 write alone keeps global ones: drop everything, under every PCID.
+	 */
+	if (first)
+		x86_flush_tlb_all();
 }
 
 /*

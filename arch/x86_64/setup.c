@@ -6,6 +6,8 @@
 #include <asm/irqflags.h>
 #include <asm/processor.h>
 #include <asm/serial.h>
+#include <asm/tlbflush.h>
+#include <asm/traps.h>
 #include <kernel/acpi.h>
 #include <kernel/arch.h>
 #include <kernel/boot_info.h>
@@ -132,6 +134,8 @@ __noreturn void x86_start(u32 magic, u32 info)
 	/* Traps before anything that could fault, so that a bug below gets a report. */
 	x86_gdt_init();
 	x86_idt_init();
+	x86_syscall_init();
+	x86_pcid_init_cpu();
 
 	if (magic == MULTIBOOT2_BOOTLOADER_MAGIC)
 		err = multiboot2_parse(&boot_info, info);

@@ -1,4 +1,4 @@
-/* x86-64 TLB shootdowns: one NMI per other online CPU per batch, carrying the batch's ranges. */
+/* x86-64 TLB shootdowns: one NMI per other CPU that may hold the batch's translations. */
 #include <asm/apic.h>
 #include <asm/irqflags.h>
 #include <asm/processor.h>
@@ -8,6 +8,7 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
+#include <mm/mm.h>
 #include <mm/pte.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
@@ -19,10 +20,11 @@
  *
  * The protocol (Linux's flush_tlb_info and Zircon's PendingTlbInvalidation in spirit):
  *
- *   initiator                                    each other online CPU
- *   ---------                                    ---------------------
+ *   initiator                                    each target CPU
+ *   ---------                                    ---------------
  *   interrupts off (one shootdown at a time
  *     per CPU: the mailbox slot is ours)
+ *   user mm: tlb_gen++, then read its cpumask
  *   mailbox[t].from[me] = &info   (release)
  *   NMI -> t, for every target t  ------------>  NMI handler:
  *   invalidate locally (overlaps the remotes)      for each initiator i:
@@ -42,6 +44,14 @@
  *
  * The info lives on the initiator's stack and points at the batch's ranges: both stay
  * unchanged until the last acknowledgement, which is when the initiator returns.
+ *
+ * Who gets one. The kernel's translations (init_mm) are global and may be cached by every
+ * CPU: all online CPUs. A user mm's only by the CPUs that have it loaded - its cpumask,
+ * which arch_switch_mm() joins before it reads tlb_gen and the scheduler leaves after the
+ * CPU loaded another mm. A CPU that left keeps nothing usable: without PCIDs its CR3 load
+ * flushed the mm's entries; with PCIDs they may stay cached under the mm's PCID, but the
+ * flush's tlb_gen increment makes the next load of that PCID flush it (arch/x86_64/mm.c
+ * has the argument for a CPU that is switching right now). So the target set can be exact.
  */
 
 /* mailbox[t].from[i]: the shootdown CPU i asks of CPU t. Set by i, cleared by t. */
@@ -66,8 +76,28 @@ unsigned int x86_shootdown_timeout_ms = SHOOTDOWN_TIMEOUT_MS;
 
 static void flush_for(const struct x86_flush_info *info)
 {
-	/* The initiator's choice (generic policy: past tlb_flush_ceiling, flush_all is set). */
-	if (info->flush_all) {
+	if (info->mm) {
+		/*
+		 * A user mm: our invlpg and CR3 reload act on the loaded PCID, so only if that
+		 * is the mm's. Otherwise the CPU has switched away since the initiator read the
+		 * cpumask, and the next load of the mm here sees the new tlb_gen and flushes.
+		 */
+		if (READ_ONCE(x86_tlb_state[smp_processor_id()].loaded_mm) != info->mm) {
+			count_remote(not_loaded, 1);
+			return;
+		}
+		if (info->flush_all) {
+			x86_flush_tlb_current();
+			count_remote(full_flushes, 1);
+			return;
+		}
+	} else if (info->flush_all || (info->nonleaf && x86_pcid_on)) {
+		/*
+		 * The initiator's choice (generic policy: past tlb_flush_ceiling, flush_all is
+		 * set); or a kernel table was unlinked while PCIDs are on: invlpg empties the
+		 * paging-structure caches of the current PCID only, and the others may still
+		 * walk through the freed table. The CR4.PGE toggle empties them all.
+		 */
 		x86_flush_tlb_all();
 		count_remote(full_flushes, 1);
 		return;
@@ -104,13 +134,14 @@ bool x86_handle_shootdown_nmi(void)
 	return found || num_online_cpus() > 1;
 }
 
-/* Posts info to every other online CPU and sends the NMIs; returns how many. */
-static unsigned int post(const struct x86_flush_info *info, unsigned int *targets)
+/* Posts info to every other online CPU in mask and sends the NMIs; returns how many. */
+static unsigned int post(const struct x86_flush_info *info, unsigned long mask,
+			 unsigned int *targets)
 {
 	unsigned int me = info->initiator, n = 0;
 
 	for (unsigned int t = 0; t < NR_CPUS; t++) {
-		if (t == me || !cpu_online(t))
+		if (t == me || !(mask & (1UL << t)) || !cpu_online(t))
 			continue;
 		__atomic_store_n(&mailbox[t].from[me], info, __ATOMIC_RELEASE);
 		targets[n++] = t;
@@ -154,12 +185,15 @@ static unsigned int wait_acks(const struct x86_flush_info *info, const unsigned 
 static void fill_info(struct x86_flush_info *info, const struct tlb_batch *b)
 {
 	unsigned int me = smp_processor_id();
+	const struct mm_struct *mm = tlb_batch_mm(b);
 
 	*info = (struct x86_flush_info){
 		.ranges = b->ranges,
 		.nr_ranges = b->nr_ranges,
 		.nr_pages = b->nr_pages,
 		.flush_all = b->flush_all,
+		.nonleaf = b->nonleaf,
+		.mm = mm == &init_mm ? NULL : mm,
 		.initiator = me,
 		.seq = ++seq[me],
 	};
@@ -167,19 +201,30 @@ static void fill_info(struct x86_flush_info *info, const struct tlb_batch *b)
 
 void x86_shootdown_begin(struct x86_shootdown *sd, const struct tlb_batch *b)
 {
+	struct mm_struct *mm = tlb_batch_mm(b);
+	unsigned long mask = ~0UL;
+
 	sd->flags = arch_local_irq_save();
 	sd->n = 0;
+	sd->tlb_gen = 0;
 	/*
 	 * The batch's entry stores must be visible before we read who is online (x86 may let
 	 * a load pass an earlier store). Pairs with secondary_start(): a CPU that is not yet
 	 * online when we look drops every translation after going online (its compare-and-
-	 * swap is a full barrier), so its later walks see our stores.
+	 * swap is a full barrier), so its later walks see our stores. For a user mm, the
+	 * locked increment is that barrier, and it must come before the cpumask is read
+	 * (arch/x86_64/mm.c, arch_switch_mm()).
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (mm != &init_mm) {
+		sd->tlb_gen = __atomic_add_fetch(&mm->context.tlb_gen, 1, __ATOMIC_SEQ_CST);
+		mask = __atomic_load_n(&mm->cpumask, __ATOMIC_SEQ_CST);
+	} else {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
 	if (num_online_cpus() == 1 || READ_ONCE(x86_shootdown_skip_ipis))
 		return;
 	fill_info(&sd->info, b);
-	sd->n = post(&sd->info, sd->targets);
+	sd->n = post(&sd->info, mask, sd->targets);
 	if (sd->n) {
 		this_cpu_add(tlb_stats.ipis_sent, sd->n);
 		count_tlb_event(shootdowns);
@@ -200,7 +245,7 @@ unsigned int x86_shootdown_test_unacked(const struct tlb_batch *b, unsigned int 
 
 	sd.flags = arch_local_irq_save();
 	fill_info(&sd.info, b);
-	sd.n = post(&sd.info, sd.targets);
+	sd.n = post(&sd.info, ~0UL, sd.targets);
 	missing = wait_acks(&sd.info, sd.targets, sd.n, timeout_ms);
 	/* Let the silent CPU answer after all, so that no slot stays pointing at our stack. */
 	WRITE_ONCE(x86_shootdown_deaf_cpu, -1);
@@ -220,6 +265,7 @@ void x86_shootdown_stats_read(struct x86_shootdown_stats *s)
 		s->pages += __atomic_load_n(&remote_stats[cpu].pages, __ATOMIC_RELAXED);
 		s->full_flushes +=
 		    __atomic_load_n(&remote_stats[cpu].full_flushes, __ATOMIC_RELAXED);
+		s->not_loaded += __atomic_load_n(&remote_stats[cpu].not_loaded, __ATOMIC_RELAXED);
 	}
 }
 
@@ -228,4 +274,5 @@ void x86_shootdown_stats_cpu(unsigned int cpu, struct x86_shootdown_stats *s)
 	s->nmis = __atomic_load_n(&remote_stats[cpu].nmis, __ATOMIC_RELAXED);
 	s->pages = __atomic_load_n(&remote_stats[cpu].pages, __ATOMIC_RELAXED);
 	s->full_flushes = __atomic_load_n(&remote_stats[cpu].full_flushes, __ATOMIC_RELAXED);
+	s->not_loaded = __atomic_load_n(&remote_stats[cpu].not_loaded, __ATOMIC_RELAXED);
 }

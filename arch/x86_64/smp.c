@@ -5,6 +5,7 @@
 #include <asm/percpu.h>
 #include <asm/processor.h>
 #include <asm/smp.h>
+#include <asm/tlbflush.h>
 #include <asm/traps.h>
 #include <kernel/arch.h>
 #include <kernel/cpu.h>
@@ -79,6 +80,8 @@ __noreturn void x86_secondary_start(u32 apic_id)
 	wrmsr(MSR_IA32_GS_BASE, (u64)(uintptr_t)&cpus[cpu]);
 	x86_gdt_init_secondary(cpu);
 	x86_idt_load();
+	x86_syscall_init();
+	x86_pcid_init_cpu();
 	/* The kernel's tables (W^X, guard pages); this drops the boot tables' translations. */
 	arch_switch_mm(&init_mm);
 	x86_lapic_init_secondary();

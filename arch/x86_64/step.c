@@ -35,7 +35,7 @@ static bool is_sti(unsigned long rip)
  * unstepped, and iretq restores TF, so the next trap follows the next instruction that
  * really retires (the faulting one does not; its fixup does).
  */
-bool x86_step_trap(struct x86_frame *f)
+bool x86_step_trap(struct pt_regs *f)
 {
 	unsigned long dr6 = read_dr6();
 	unsigned int cpu = this_cpu()->id;

@@ -2,6 +2,7 @@
 #include <asm/shootdown.h>
 #include <asm/tlbflush.h>
 #include <kernel/cpu.h>
+#include <mm/mm.h>
 #include <mm/pte.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
@@ -23,10 +24,9 @@ bool arch_has_range_tlbi(void)
 }
 
 /*
- * Our kernel mappings are non-global, so a CR3 reload would do; x86_flush_tlb_all()
- * toggles CR4.PGE instead, which also drops global entries, so the flush stays right if
- * kernel mappings ever become global. (QEMU drops globals on any CR3 write anyway, so no
- * test here could tell the two apart.)
+ * The full flush: the CR4.PGE toggle, which drops global entries too (our kernel mappings
+ * are global) under every PCID. (QEMU drops globals on any CR3 write anyway, so no test
+ * here could tell it from a CR3 reload.)
  */
 void arch_flush_tlb_all(void)
 {
@@ -34,19 +34,8 @@ void arch_flush_tlb_all(void)
 	count_tlb_event(tlbi_all);
 }
 
-/* This CPU's share of a batch's flush. */
-static void flush_local(const struct tlb_batch *b)
+static void invlpg_ranges(const struct tlb_batch *b)
 {
-	/*
-	 * No barrier before the invalidation: x86 stores are seen by the page walker in
-	 * program order, and invlpg is serializing for the entry it drops. b->sync_pending is
-	 * never set here (arch_pte_needs_sync() is false), and b->nonleaf needs nothing extra:
-	 * invlpg also drops every paging-structure-cache entry (SDM vol. 3, 4.10.4.1).
-	 */
-	if (b->flush_all) {
-		arch_flush_tlb_all();
-		return;
-	}
 	for (unsigned int i = 0; i < b->nr_ranges; i++) {
 		unsigned long va = b->ranges[i].start;
 
@@ -58,14 +47,84 @@ static void flush_local(const struct tlb_batch *b)
 }
 
 /*
- * The batch's flush on every CPU: the other online CPUs get their shootdown first, then
- * this CPU invalidates while they do, then we wait for them (asm/shootdown.h).
+ * This CPU's share of a kernel batch. No barrier before the invalidation: x86 stores are
+ * seen by the page walker in program order, and invlpg is serializing for the entry it
+ * drops. b->sync_pending is never set here (arch_pte_needs_sync() is false). invlpg drops a
+ * global translation whatever PCID is loaded, and every paging-structure-cache entry of the
+ * current PCID (SDM vol. 3, 4.10.4.1) - which covers an unlinked table only without PCIDs:
+ * with them, other PCIDs' walk caches may still point into it, and only the full flush
+ * reaches those.
+ */
+static void flush_local_kernel(const struct tlb_batch *b)
+{
+	if (b->flush_all || (b->nonleaf && x86_pcid_on)) {
+		arch_flush_tlb_all();
+		return;
+	}
+	invlpg_ranges(b);
+}
+
+/*
+ * This CPU's share of a user mm's batch, flush number gen (asm/shootdown.h). Loaded here:
+ * invlpg (or a reload of CR3 for flush_all) acts on its PCID, and its slot has caught up if
+ * it had every earlier flush. Not loaded, but cached under a PCID of its own, with INVPCID:
+ * the same pages by PCID, if that completes the slot; otherwise nothing - the slot is
+ * behind, and its next load flushes it whole. Without PCIDs nothing of it is cached here.
+ */
+static void flush_local_user(const struct tlb_batch *b, struct mm_struct *mm, u64 gen)
+{
+	struct x86_tlb_state *st = &x86_tlb_state[this_cpu()->id];
+	int slot;
+
+	if (st->loaded_mm == mm) {
+		if (b->flush_all) {
+			x86_flush_tlb_current();
+			count_tlb_event(tlbi_all);
+			if (st->loaded_slot >= 0)
+				x86_pcid_flushed_all(&st->pcid, (unsigned int)st->loaded_slot, gen);
+			return;
+		}
+		invlpg_ranges(b);
+		if (st->loaded_slot >= 0)
+			x86_pcid_flushed_one(&st->pcid, (unsigned int)st->loaded_slot, gen);
+		return;
+	}
+	if (!x86_invpcid_on)
+		return;
+	slot = x86_pcid_find(&st->pcid, mm->id);
+	if (slot < 0 || st->pcid.slot[slot].tlb_gen + 1 != gen)
+		return;
+	if (b->flush_all) {
+		invpcid(INVPCID_TYPE_SINGLE, x86_pcid_of_slot((unsigned int)slot), 0);
+		count_tlb_event(tlbi_all);
+		x86_pcid_flushed_all(&st->pcid, (unsigned int)slot, gen);
+		return;
+	}
+	for (unsigned int i = 0; i < b->nr_ranges; i++) {
+		unsigned long va = b->ranges[i].start;
+
+		for (unsigned long n = b->ranges[i].pages; n > 0; n--, va += PAGE_SIZE) {
+			invpcid(INVPCID_TYPE_ADDR, x86_pcid_of_slot((unsigned int)slot), va);
+			count_tlb_event(tlbi_page);
+		}
+	}
+	x86_pcid_flushed_one(&st->pcid, (unsigned int)slot, gen);
+}
+
+/*
+ * The batch's flush on every CPU that may hold its translations: the others get their
+ * shootdown first, then this CPU invalidates while they do, then we wait for them
+ * (asm/shootdown.h).
  */
 void arch_tlb_flush_batch(const struct tlb_batch *b)
 {
+	struct mm_struct *mm = tlb_batch_mm(b);
 	struct x86_shootdown sd;
 
 	x86_shootdown_begin(&sd, b);
-	flush_local(b);
+	if (mm == &init_mm)
+		flush_local_kernel(b);
+	else
+		flush_local_user(b, mm, sd.tlb_gen);
 	x86_shootdown_end(&sd);
 }

@@ -1,4 +1,6 @@
-/* x86-64 trap handling: fixups, call_nofault recovery, the timer interrupt and crash reports. */
+/* x86-64 trap handling: fixups, call_nofault recovery, interrupts, ring 3's traps, crash reports. */
+#define __KERNEL__
+#include <lazymmu/syscall.h>
 #include <asm/apic.h>
 #include <asm/debugreg.h>
 #include <asm/nofault.h>
@@ -14,14 +16,15 @@
 #include <kernel/irq.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/process.h>
 #include <kernel/sched.h>
 #include <kernel/sections.h>
 #include <kernel/smp.h>
 #include <kernel/timer.h>
 #include <lib/errno.h>
 #include <mm/pte.h>
+#include <mm/user.h>
 
-_Static_assert(sizeof(struct x86_frame) == 22 * 8, "entry.S pushes 22 words");
 _Static_assert(__builtin_offsetof(struct nofault_ctx, rbx) == NOFAULT_RBX, "nofault.S");
 _Static_assert(__builtin_offsetof(struct nofault_ctx, rbp) == NOFAULT_RBP, "nofault.S");
 _Static_assert(__builtin_offsetof(struct nofault_ctx, r12) == NOFAULT_R12, "nofault.S");
@@ -76,20 +79,13 @@ static bool exception_is_recoverable(unsigned long vector)
 	return vector != X86_VEC_DF && vector != X86_VEC_MC && vector != X86_VEC_NMI;
 }
 
-/* The #PF error code, bit by bit. */
-#define PF_PRESENT BIT(0) /* 0: the entry was not present; 1: a protection violation */
-#define PF_WRITE   BIT(1)
-#define PF_USER	   BIT(2)
-#define PF_RSVD	   BIT(3) /* a reserved bit was set in some entry */
-#define PF_INSTR   BIT(4) /* instruction fetch (NX) */
-
 static void print_pf_error(unsigned long code)
 {
 	printk("  error code %#lx: %s, %s, %s%s%s\n", code,
-	       code & PF_PRESENT ? "protection violation" : "not present",
-	       code & PF_WRITE ? "write" : "read", code & PF_USER ? "user" : "kernel",
-	       code & PF_RSVD ? ", reserved bit set" : "",
-	       code & PF_INSTR ? ", instruction fetch" : "");
+	       code & X86_PF_PRESENT ? "protection violation" : "not present",
+	       code & X86_PF_WRITE ? "write" : "read", code & X86_PF_USER ? "user" : "kernel",
+	       code & X86_PF_RSVD ? ", reserved bit set" : "",
+	       code & X86_PF_INSTR ? ", instruction fetch" : "");
 }
 
 /* #TS/#NP/#SS/#GP: a selector (or IDT vector) error code, 0 when none is involved. */
@@ -117,7 +113,7 @@ static void print_backtrace(unsigned long rip, unsigned long rbp)
 	print_frame_backtrace(rbp, 8);
 }
 
-static void print_report(const struct x86_frame *f, unsigned long cr2)
+static void print_report(const struct pt_regs *f, unsigned long cr2)
 {
 	printk("\nx86_64: unexpected %s %lu (%s)\n",
 	       f->vector < X86_NR_EXCEPTIONS ? "exception" : "interrupt vector", f->vector,
@@ -153,7 +149,7 @@ static void print_report(const struct x86_frame *f, unsigned long cr2)
 	print_backtrace(f->rip, f->rbp);
 }
 
-static __noreturn void report_and_panic(const struct x86_frame *f, unsigned long cr2)
+static __noreturn void report_and_panic(const struct pt_regs *f, unsigned long cr2)
 {
 	static bool reporting;
 
@@ -172,7 +168,7 @@ static __noreturn void report_and_panic(const struct x86_frame *f, unsigned long
  * stack pointer and the flags it saved go into the frame, and iretq installs them. The
  * frame's CS and SS stay: both contexts run at ring 0 with the same segments.
  */
-static void resume_nofault(struct x86_frame *f, struct nofault_ctx *ctx)
+static void resume_nofault(struct pt_regs *f, struct nofault_ctx *ctx)
 {
 	this_cpu()->nofault = NULL;
 	f->rbx = ctx->rbx;
@@ -187,7 +183,7 @@ static void resume_nofault(struct x86_frame *f, struct nofault_ctx *ctx)
 	f->rax = (u64)-EFAULT;
 }
 
-static void handle_exception(struct x86_frame *f)
+static void handle_exception(struct pt_regs *f)
 {
 	/* Read CR2 first: a fault in anything below would overwrite it. */
 	unsigned long cr2 = f->vector == X86_VEC_PF ? read_cr2() : 0;
@@ -209,11 +205,124 @@ static void handle_exception(struct x86_frame *f)
 	report_and_panic(f, cr2);
 }
 
-void x86_handle_trap(struct x86_frame *f)
+enum irq_result {
+	IRQ_HANDLED,	/* a handler ran: a reschedule may be due */
+	IRQ_SPURIOUS,	/* nothing happened */
+	IRQ_UNEXPECTED, /* a vector nobody sends */
+};
+
+/* An interrupt (vector >= 32), from either ring. */
+static enum irq_result handle_interrupt(struct pt_regs *f)
 {
-	/* TLB shootdowns arrive as NMIs: handled here, with nothing else to do or report. */
+	switch (f->vector) {
+	case X86_TIMER_VECTOR:
+		irq_enter();
+		timer_tick();
+		x86_lapic_eoi();
+		irq_exit();
+		return IRQ_HANDLED;
+	case X86_CALL_VECTOR:
+		irq_enter();
+		smp_handle_call_ipi();
+		x86_lapic_eoi();
+		irq_exit();
+		return IRQ_HANDLED;
+	case X86_SPURIOUS_VECTOR:
+	case X86_PIC_VECTOR_BASE + 7:
+	case X86_PIC_VECTOR_BASE + 15:
+		/*
+		 * Spurious: the interrupt vanished before the CPU acknowledged it (LAPIC), or a
+		 * masked 8259 glitched on its lowest-priority line. Nothing is in service, so
+		 * there must be no EOI.
+		 */
+		return IRQ_SPURIOUS;
+	default:
+		return IRQ_UNEXPECTED;
+	}
+}
+
+/* The #PF error code's kind of access, in the process code's terms. */
+static unsigned int pf_access(unsigned long code)
+{
+	if (code & X86_PF_INSTR)
+		return FAULT_EXEC;
+	return code & X86_PF_WRITE ? FAULT_WRITE : FAULT_READ;
+}
+
+/*
+ * What an exception in ring 3 kills the process with: SIGILL for the ones about the
+ * instruction itself (undefined, divide, breakpoint, debug trap, FPU), SIGSEGV for the ones
+ * about memory and segments (#GP: a privileged instruction or a non-canonical address; #SS,
+ * #AC, ...).
+ */
+static int user_signal(unsigned long vector)
+{
+	switch (vector) {
+	case X86_VEC_DE:
+	case X86_VEC_DB:
+	case X86_VEC_BP:
+	case 4: /* #OF */
+	case 5: /* #BR */
+	case X86_VEC_UD:
+	case 7:	 /* #NM */
+	case 16: /* #MF */
+	case 19: /* #XM */
+		return SIGILL;
+	default:
+		return SIGSEGV;
+	}
+}
+
+/*
+ * Everything that enters from ring 3 except NMIs and syscalls, interrupts masked, on the
+ * task's stack top. Exceptions go to the process code (with interrupts enabled: it may
+ * sleep, allocate, or kill); interrupts are handled as in the kernel, but a reschedule
+ * they ask for happens in exit_to_user_mode(), the last step before every return to ring 3.
+ */
+static void handle_user_trap(struct pt_regs *f)
+{
+	unsigned long cr2 = f->vector == X86_VEC_PF ? read_cr2() : 0;
+
+	if (f->vector >= X86_NR_EXCEPTIONS) {
+		if (handle_interrupt(f) == IRQ_UNEXPECTED)
+			report_and_panic(f, 0);
+		if (x86_user_session_irq())
+			return;
+	} else if (f->vector == X86_VEC_DF || f->vector == X86_VEC_MC ||
+		   (f->vector == X86_VEC_PF && (f->error_code & X86_PF_RSVD))) {
+		/* The machine or our tables are broken: nothing the process did. */
+		report_and_panic(f, cr2);
+	} else if (x86_user_session_end(f, cr2)) {
+		return;
+	} else if (f->vector == X86_VEC_PF) {
+		arch_local_irq_enable();
+		do_user_fault(f, cr2, pf_access(f->error_code));
+		arch_local_irq_disable();
+	} else {
+		if (f->vector == X86_VEC_DB)
+			write_dr6(
+			    X86_DR6_RESET); /* sticky: the kernel's own steps must not see it */
+		arch_local_irq_enable();
+		user_fatal_exception(f, user_signal(f->vector), exception_name(f->vector));
+	}
+	exit_to_user_mode(f);
+	x86_prepare_user_frame(f);
+}
+
+void x86_handle_trap(struct pt_regs *f)
+{
+	/*
+	 * TLB shootdowns arrive as NMIs: handled here, with nothing else to do or report. From
+	 * either ring: an NMI never takes the ring 3 path (entry.S, x86_paranoid_common).
+	 */
+	if (f->vector == X86_VEC_NMI && user_mode(f))
+		x86_user_session_nmi();
 	if (f->vector == X86_VEC_NMI && x86_handle_shootdown_nmi())
 		return;
+	if (user_mode(f) && f->vector != X86_VEC_NMI) {
+		handle_user_trap(f);
+		return;
+	}
 	/*
 	 * #DB first: it is no fault, and its rip (the *next* instruction) may be one with an
 	 * exception-table entry, which handle_exception() would "fix up". Only step_run()'s
@@ -228,31 +337,13 @@ void x86_handle_trap(struct x86_frame *f)
 		handle_exception(f);
 		return;
 	}
-	switch (f->vector) {
-	case X86_TIMER_VECTOR:
-		irq_enter();
-		timer_tick();
-		x86_lapic_eoi();
-		irq_exit();
+	switch (handle_interrupt(f)) {
+	case IRQ_HANDLED:
 		irq_exit_maybe_preempt(f->rflags & X86_RFLAGS_IF);
 		return;
-	case X86_CALL_VECTOR:
-		irq_enter();
-		smp_handle_call_ipi();
-		x86_lapic_eoi();
-		irq_exit();
-		irq_exit_maybe_preempt(f->rflags & X86_RFLAGS_IF);
+	case IRQ_SPURIOUS:
 		return;
-	case X86_SPURIOUS_VECTOR:
-	case X86_PIC_VECTOR_BASE + 7:
-	case X86_PIC_VECTOR_BASE + 15:
-		/*
-		 * Spurious: the interrupt vanished before the CPU acknowledged it (LAPIC), or a
-		 * masked 8259 glitched on its lowest-priority line. Nothing is in service, so
-		 * there must be no EOI.
-		 */
-		return;
-	default:
+	case IRQ_UNEXPECTED:
 		report_and_panic(f, 0);
 	}
 }

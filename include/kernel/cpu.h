@@ -13,6 +13,7 @@
 
 struct task;
 struct nofault_ctx;
+struct mm_struct;
 
 struct cpu {
 	/*
@@ -21,6 +22,14 @@ struct cpu {
 	 * and any other field one %gs-relative load: this_cpu_read()). Set before the CPU runs C.
 	 */
 	struct cpu *self;
+	/*
+	 * Second and third, at fixed offsets for the arch's entry code (x86-64: the syscall
+	 * entry has no free register, so it parks the user's rsp in entry_scratch and loads
+	 * the task's kernel stack top from entry_stack, both %gs-relative; <asm/percpu.h>
+	 * checks the offsets). Written only by this CPU, interrupts masked.
+	 */
+	unsigned long entry_stack;
+	unsigned long entry_scratch;
 	unsigned int id;
 	union {
 		struct {
@@ -38,6 +47,8 @@ struct cpu {
 		u64 lazy_mmu_slow;
 	};
 	struct task *current_task; /* read it as `current` (kernel/task.h) */
+	/* The mm whose tables this CPU has loaded (holds a reference; kernel/sched.c). */
+	struct mm_struct *active_mm;
 	/* Flush-instruction counters, incremented where each instruction is issued. */
 	struct tlb_stats tlb_stats;
 	/* The last fault taken by a nofault accessor or call_nofault() (kernel/fault.c). */

@@ -18,7 +18,7 @@
 #ifndef __ASSEMBLY__
 #include <lib/types.h>
 
-struct x86_frame;
+struct pt_regs;
 
 static inline unsigned long read_dr6(void)
 {
@@ -34,5 +34,5 @@ static inline void write_dr6(unsigned long v)
 }
 
 /* arch/x86_64/step.c: handles a #DB; false when it is not a step_run() single step. */
-bool x86_step_trap(struct x86_frame *f);
+bool x86_step_trap(struct pt_regs *f);
 #endif

@@ -1,9 +1,11 @@
 /* x86-64 per-CPU register: GS base points at this CPU's struct cpu (whose first word is self). */
 #pragma once
 
+#ifndef __ASSEMBLY__
 #include <lib/types.h>
 
 struct cpu;
+#endif
 
 /*
  * IA32_GS_BASE (MSR 0xc0000101) is the base %gs-relative accesses add in 64-bit mode. Each
@@ -13,6 +15,12 @@ struct cpu;
  * mode ignores segment bases except those of FS and GS.)
  */
 #define MSR_IA32_GS_BASE 0xc0000101
+
+/* struct cpu's entry words for entry.S (include/kernel/cpu.h; checked in arch/x86_64/user.c). */
+#define CPU_ENTRY_STACK	  8
+#define CPU_ENTRY_SCRATCH 16
+
+#ifndef __ASSEMBLY__
 
 /* volatile: once tasks can migrate, a value read before a switch must not be reused after. */
 static inline struct cpu *arch_this_cpu(void)
@@ -53,3 +61,4 @@ static inline struct cpu *arch_this_cpu(void)
 				     : "i"(__builtin_offsetof(struct cpu, field)), "er"((u64)(n)) \
 				     : "memory", "cc");                                           \
 	} while (0)
+#endif

@@ -58,16 +58,20 @@
  * through a TLB entry that is stale hits the old frame instead of re-walking the tables to
  * set D (the stale-TLB demonstration depends on that).
  *
- * None is global for now: every CR3 write drops them all, which is what we want while a
- * switch of tables must also drop the boot tables' translations. Global kernel mappings
- * are an optimisation for when address spaces switch often.
+ * All are global (G): the kernel half is the same in every address space, so its
+ * translations need not die with each CR3 load, nor be cached once per PCID; invlpg of a
+ * kernel address drops the global entry whatever PCID is loaded, and the full flush
+ * toggles CR4.PGE (asm/tlbflush.h). The price is paid once per CPU: the first load of
+ * init_mm must drop the boot tables' entries with that toggle too (arch_switch_mm()).
+ * Every kernel-half mapping must use these: a non-global one would be cached per PCID,
+ * out of reach of the kernel's invlpg under another PCID.
  */
-#define PAGE_KERNEL	 __pgprot(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
-#define PAGE_KERNEL_RO	 __pgprot(_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_NX)
-#define PAGE_KERNEL_EXEC __pgprot(_PAGE_PRESENT | _PAGE_ACCESSED)
-#define PAGE_KERNEL_DEVICE                                                                        \
-	__pgprot(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX | _PAGE_PCD | \
-		 _PAGE_PWT)
+#define __PAGE_KERNEL_BASE (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_GLOBAL)
+#define PAGE_KERNEL	   __pgprot(__PAGE_KERNEL_BASE | _PAGE_RW | _PAGE_DIRTY | _PAGE_NX)
+#define PAGE_KERNEL_RO	   __pgprot(__PAGE_KERNEL_BASE | _PAGE_NX)
+#define PAGE_KERNEL_EXEC   __pgprot(__PAGE_KERNEL_BASE)
+#define PAGE_KERNEL_DEVICE \
+	__pgprot(__PAGE_KERNEL_BASE | _PAGE_RW | _PAGE_DIRTY | _PAGE_NX | _PAGE_PCD | _PAGE_PWT)
 /*
  * User protections (ring 3: U/S set), the same A/D presetting. x86 can't express "write but
  * no read", nor "execute but no read", so PROT_WRITE implies read and PROT_EXEC implies

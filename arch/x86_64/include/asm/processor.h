@@ -13,13 +13,42 @@
 #define X86_CR4_PGE   BIT(7)
 #define X86_CR4_PCIDE BIT(17)
 
-/* RFLAGS.IF: maskable interrupts are delivered only while it is set. */
-#define X86_RFLAGS_IF BIT(9)
+/*
+ * RFLAGS bits the kernel cares about:
+ *   bit 1   always 1 (reserved)        IF (9)   maskable interrupts delivered
+ *   TF (8)  a #DB after each insn       DF (10)  string instructions count down
+ *   IOPL (13:12)  ring allowed to in/out/cli/sti   NT (14) nested task: iretq faults (#GP)
+ *   AC (18) alignment checks in ring 3 (and, with SMAP, user access from ring 0)
+ */
+#define X86_RFLAGS_FIXED BIT(1)
+#define X86_RFLAGS_IF	 BIT(9)
+#define X86_RFLAGS_DF	 BIT(10)
+#define X86_RFLAGS_IOPL	 (3UL << 12)
+#define X86_RFLAGS_NT	 BIT(14)
+#define X86_RFLAGS_AC	 BIT(18)
 
 #define MSR_IA32_APIC_BASE 0x0000001b
 #define MSR_EFER	   0xc0000080
+#define EFER_SCE	   BIT(0)  /* the syscall/sysret instructions exist */
 #define EFER_LME	   BIT(8)  /* long mode enable (takes effect when CR0.PG is set) */
 #define EFER_NXE	   BIT(11) /* PTE bit 63 means "no execute" instead of being reserved */
+
+/*
+ * syscall reads three MSRs: STAR[47:32] is the kernel CS it loads (SS = that + 8), STAR[63:48]
+ * the base sysret would derive the user selectors from; LSTAR the entry address; SFMASK the
+ * RFLAGS bits it clears. It saves rip in rcx and rflags in r11, and changes nothing else:
+ * not rsp, not GS base - the entry code must do both.
+ */
+#define MSR_STAR   0xc0000081
+#define MSR_LSTAR  0xc0000082
+#define MSR_SFMASK 0xc0000084
+
+/*
+ * swapgs exchanges IA32_GS_BASE (the base %gs accesses use) with IA32_KERNEL_GS_BASE. In the
+ * kernel, GS_BASE is this CPU's struct cpu (asm/percpu.h) and KERNEL_GS_BASE parks the
+ * user's; in ring 3 the other way round.
+ */
+#define MSR_KERNEL_GS_BASE 0xc0000102
 
 static inline unsigned long read_cr0(void)
 {
