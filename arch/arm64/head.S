@@ -238,6 +238,8 @@ enable_mmu:
 	 * writes it again (vectors.S says why).
 	 */
 	msr	tpidrro_el0, xzr
+	mov	x3, #CNTKCTL_EL1_EL0VCTEN	/* EL0: the virtual counter only (asm/sysreg.h) */
+	msr	cntkctl_el1, x3
 	msr	ttbr0_el1, x0		/* ASID 0 (the ASID field, bits 63:48, is 0) */
 	msr	ttbr1_el1, x1
 	/*

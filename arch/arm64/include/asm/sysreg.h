@@ -116,6 +116,15 @@
 #define CPACR_EL1_ALL_TRAPPED 0
 
 /*
+ * CNTKCTL_EL1: what EL0 may do with the generic timer. Reset value UNKNOWN, and one that
+ * let EL0 reach the virtual timer could reprogram the kernel's tick. We allow only
+ * EL0VCTEN (bit 1): reading the virtual counter, as Linux does (it reveals nothing but the
+ * time). EL0PCTEN (bit 0, the physical counter), EL0PTEN and EL0VTEN (bits 9 and 8, the
+ * timers) stay 0: those accesses trap to EL1 (EC 0x18).
+ */
+#define CNTKCTL_EL1_EL0VCTEN _BITUL(1)
+
+/*
  * HCR_EL2, the hypervisor configuration, when we only pass through EL2:
  *   bit 31 RW  EL1 is AArch64. Every other bit 0: no stage 2 (VM), no interrupt routing to
  *   EL2 (IMO/FMO/AMO), no traps - EL1 owns the machine as if EL2 did not exist.
