@@ -91,12 +91,18 @@ static int test_mm_init(struct kunit *test, struct test_mm *t, const char *name)
 	return 0;
 }
 
+/* A snippet's length: its labels are separate symbols to C, so compared as addresses. */
+static size_t bytes_between(const void *start, const void *end)
+{
+	return (uintptr_t)end - (uintptr_t)start;
+}
+
 /* Copies a snippet into the code frame and maps it executable at CODE_VA. */
 static void map_code(struct kunit *test, struct test_mm *t, const u32 *start, const u32 *end)
 {
-	memcpy(phys_to_virt(t->code), start, (size_t)(end - start) * 4);
+	memcpy(phys_to_virt(t->code), start, bytes_between(start, end));
 	/* Written as data through the linear map: make it fetchable (asm/cacheflush.h). */
-	arch_sync_icache(phys_to_virt(t->code), (size_t)(end - start) * 4);
+	arch_sync_icache(phys_to_virt(t->code), bytes_between(start, end));
 	KUNIT_ASSERT_EQ(test, map_pages(&t->mm, CODE_VA, t->code, 1, PAGE_USER_RX), 0);
 }
 
@@ -196,7 +202,7 @@ static void el0_round_trip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.x[8], 0x5ca1ab1e);
 	KUNIT_EXPECT_EQ(test, out.sp, sp);
 	KUNIT_EXPECT_EQ(test, out.tpidr_el0, tpidr);
-	KUNIT_EXPECT_EQ(test, out.elr, CODE_VA + 4 * (user_probe_end - user_probe));
+	KUNIT_EXPECT_EQ(test, out.elr, CODE_VA + bytes_between(user_probe, user_probe_end));
 	KUNIT_EXPECT_TRUE(test, user_mode(&out));
 	KUNIT_EXPECT_EQ(test, syscall_get_nr(&out), 0x5ca1ab1e);
 	kunit_info(test, "EL0 ran at %#lx, svc from pc %#llx with x0 %llu, sp %#llx", CODE_VA,
