@@ -214,7 +214,7 @@ $(BUILD)/lazymmu.iso: $(KERNEL) boot/grub.cfg
 HOST_BUILD := build/host
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARNINGS) -fsanitize=address,undefined \
 	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Itests/host/mock -Iinclude \
-	       -MMD -MP -DLAZYMMU_HOST
+	       -Iuser/include -MMD -MP -DLAZYMMU_HOST
 HOST_SRCS := $(sort $(wildcard tests/host/*.c tests/host/mock/*.c)) \
 	     lib/printf.c lib/glob.c lib/kunit.c boot/boot_info.c boot/acpi.c boot/fdt.c \
 	     $(sort $(filter-out mm/kernel_map.c,$(wildcard mm/*.c))) \

@@ -683,6 +683,8 @@ int bench_run(void)
 		}
 	}
 	err = areas_teardown(areas, BENCH_SIZES, err);
+	if (!err)
+		err = bench_user_run(hz, &lines);
 	if (err)
 		return err;
 	printk("bench: end lines=%u\n", lines);

@@ -17,6 +17,12 @@ void console_puts(const char *s)
 		console_putc(*s++, NULL);
 }
 
+void console_write(const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		console_putc(buf[i], NULL);
+}
+
 int vprintk(const char *fmt, va_list ap)
 {
 	return vcbprintf(console_putc, NULL, fmt, ap);

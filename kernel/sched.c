@@ -1,5 +1,6 @@
 /* The scheduler: per-CPU run queues, round-robin preemption, kernel threads, msleep. */
 #include <kernel/sched.h>
+#include <kernel/arch.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
@@ -9,6 +10,7 @@
 #include <lib/string.h>
 #include <mm/lazy_mmu.h>
 #include <mm/mm.h>
+#include <mm/user.h>
 #include <asm/pgtable.h>
 #include <asm/switch.h>
 
@@ -30,6 +32,8 @@ struct rq {
 	struct task *sleepers;	  /* TASK_SLEEPING in msleep(), unsorted; linked by sleep_next */
 	struct task *idle;	  /* NULL until sched_init() ran on this CPU */
 	struct task *prev;	  /* the task the switch in progress leaves (finish_task_switch) */
+	/* The mm this CPU just stopped using: dropped once the lock is released. */
+	struct mm_struct *drop_mm;
 	u64 switches, preemptions, tasks;
 };
 
@@ -192,16 +196,59 @@ bool wake_up_process(struct task *t)
  * longer in use by anybody, may kthread_stop() free it. Returns the task to wake for that
  * once the lock is dropped.
  */
-static struct task *finish_task_switch(struct rq *rq)
+static struct task *finish_task_switch(struct rq *rq, struct mm_struct **drop)
 {
 	struct task *last = rq->prev;
 
 	rq->prev = NULL;
+	*drop = rq->drop_mm;
+	rq->drop_mm = NULL;
 	if (last && last->state == TASK_DEAD) {
 		last->exited = true;
 		return last->stop_waiter;
 	}
 	return NULL;
+}
+
+/* Loads mm on this CPU if it isn't already (interrupts masked, run-queue lock held). */
+static void switch_mm_irqs_off(struct rq *rq, struct cpu *cpu, struct mm_struct *mm)
+{
+	struct mm_struct *old = cpu->active_mm;
+
+	if (mm == old)
+		return;
+	mmgrab(mm);
+	arch_switch_mm(mm);
+	if (old != &init_mm)
+		__atomic_fetch_and(&old->cpumask, ~(1UL << cpu->id), __ATOMIC_RELAXED);
+	cpu->active_mm = mm;
+	rq->drop_mm = old;
+}
+
+void kthread_use_mm(struct mm_struct *mm)
+{
+	struct rq *rq;
+	struct mm_struct *drop;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	rq = this_rq();
+	spin_lock(&rq->lock);
+	current->mm = mm;
+	switch_mm_irqs_off(rq, this_cpu(), mm);
+	drop = rq->drop_mm;
+	rq->drop_mm = NULL;
+	spin_unlock(&rq->lock);
+	local_irq_restore(flags);
+	if (drop)
+		mmdrop(drop);
+}
+
+void kthread_unuse_mm(struct mm_struct *mm)
+{
+	WARN_ONCE(current->mm != mm, "kthread_unuse_mm(%s) by a task using another mm", mm->name);
+	/* The tables stay loaded (lazy TLB) until this CPU needs another mm's. */
+	current->mm = NULL;
 }
 
 /*
@@ -216,10 +263,18 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
 	rq->prev = prev;
 
 	/*
-	 * 2. Address space. There is one, init_mm, so nothing to load. With user address
-	 *    spaces this is where arch_switch_mm(next->mm) goes, and where a kernel thread keeps
-	 *    the previous mm's tables instead (Linux's lazy TLB).
+	 * 2. Address space. A process's own mm is loaded; a kernel thread (mm NULL) borrows
+	 *    whatever this CPU has loaded, as Linux's lazy TLB does, so running one between two
+	 *    tasks of one process costs no reload at all. The CPU holds a reference on the mm
+	 *    it has loaded (mmgrab), so an exited process's tables stay until the CPU moves on;
+	 *    the old one is dropped after the run-queue lock (mmdrop() may free frames).
+	 *    A CPU that leaves an mm leaves its cpumask: shootdowns for that mm stop coming
+	 *    here, and the arch (x86 PCIDs) makes sure a later return finds no stale entry.
+	 *    A lazy CPU stays in the cpumask of the mm it borrows, and so still receives its
+	 *    shootdowns: simpler than Linux's skipping of lazy CPUs, and never stale.
 	 */
+	switch_mm_irqs_off(rq, cpu, next->mm ? next->mm : cpu->active_mm);
+	arch_set_kernel_stack(next->stack_top);
 
 	/*
 	 * 3. The lazy MMU switch rule (design section 10): the state belongs to the task. The
@@ -250,6 +305,7 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
 static void __schedule(bool preempt)
 {
 	struct task *prev = current, *next, *waiter = NULL;
+	struct mm_struct *drop = NULL;
 	struct rq *rq = this_rq();
 	unsigned long flags;
 
@@ -272,7 +328,7 @@ static void __schedule(bool preempt)
 		context_switch(rq, prev, next);
 		/* prev runs again: this_rq() is still ours (tasks never change CPUs). */
 		rq = this_rq();
-		waiter = finish_task_switch(rq);
+		waiter = finish_task_switch(rq, &drop);
 	}
 	/*
 	 * Unlock with interrupts still masked, then restore them: the count drops where no
@@ -283,6 +339,8 @@ static void __schedule(bool preempt)
 	local_irq_restore(flags);
 	if (waiter)
 		wake_up_process(waiter);
+	if (drop)
+		mmdrop(drop);
 }
 
 void schedule(void)
@@ -491,7 +549,7 @@ static int kstack_alloc(struct task *t)
 	return 0;
 }
 
-static void task_free(struct task *t)
+void task_release(struct task *t)
 {
 	struct rq *rq = &runqueues[t->cpu];
 	unsigned long flags;
@@ -536,7 +594,7 @@ static struct task *task_create(int (*fn)(void *), void *data, unsigned int cpu,
 	return t;
 }
 
-static __noreturn void kthread_exit(int code)
+__noreturn void task_exit(int code)
 {
 	struct task *t = current;
 	struct lazy_mmu_state *s = &t->lazy_mmu_state;
@@ -563,33 +621,37 @@ __noreturn void kthread_entry(void)
 {
 	struct rq *rq = this_rq();
 	struct task *t, *waiter;
+	struct mm_struct *drop;
 
 	/* The second half of the switch that started this task (see __schedule()). */
-	waiter = finish_task_switch(rq);
+	waiter = finish_task_switch(rq, &drop);
 	spin_unlock(&rq->lock);
 	local_irq_enable();
 	if (waiter)
 		wake_up_process(waiter);
+	if (drop)
+		mmdrop(drop);
 	t = current;
-	kthread_exit(t->fn(t->data));
+	task_exit(t->fn(t->data));
 }
 
-struct task *kthread_run_on_cpu(int (*fn)(void *data), void *data, unsigned int cpu,
+struct task *task_create_on_cpu(int (*fn)(void *data), void *data, unsigned int cpu,
 				const char *name)
 {
-	struct task *t;
-	struct rq *rq;
-	unsigned long flags;
-	bool kick;
-
 	if (WARN_ONCE(in_interrupt(), "kthread_run() in interrupt context, refused"))
 		return NULL;
 	if (cpu >= NR_CPUS || !sched_running(&runqueues[cpu]))
 		return NULL;
-	t = task_create(fn, data, cpu, name);
-	if (!t)
-		return NULL;
-	rq = &runqueues[cpu];
+	return task_create(fn, data, cpu, name);
+}
+
+void task_start(struct task *t)
+{
+	unsigned int cpu = t->cpu;
+	struct rq *rq = &runqueues[cpu];
+	unsigned long flags;
+	bool kick;
+
 	spin_lock_irqsave(&rq->lock, flags);
 	rq->tasks++;
 	enqueue(rq, t);
@@ -599,6 +661,15 @@ struct task *kthread_run_on_cpu(int (*fn)(void *data), void *data, unsigned int 
 	spin_unlock_irqrestore(&rq->lock, flags);
 	if (kick)
 		smp_send_reschedule(cpu);
+}
+
+struct task *kthread_run_on_cpu(int (*fn)(void *data), void *data, unsigned int cpu,
+				const char *name)
+{
+	struct task *t = task_create_on_cpu(fn, data, cpu, name);
+
+	if (t)
+		task_start(t);
 	return t;
 }
 
@@ -635,7 +706,7 @@ int kthread_stop(struct task *t)
 	current->state = TASK_RUNNING;
 	spin_unlock_irqrestore(&rq->lock, flags);
 	code = t->exit_code;
-	task_free(t);
+	task_release(t);
 	return code;
 }
 

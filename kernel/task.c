@@ -2,6 +2,7 @@
 #include <kernel/task.h>
 #include <kernel/sections.h>
 #include <lib/string.h>
+#include <mm/mm.h>
 
 struct cpu cpus[NR_CPUS] = { [0] = { .self = &cpus[0] } };
 static struct task boot_tasks[NR_CPUS];
@@ -22,6 +23,7 @@ void task_init_boot(void)
 		t->stack_top = (unsigned long)__stack_top;
 	}
 	cpu->current_task = t;
+	cpu->active_mm = &init_mm; /* the only tables there are at boot */
 }
 
 struct task *boot_task(unsigned int cpu)

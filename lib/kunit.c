@@ -127,7 +127,14 @@ static int count_cases(const struct kunit_suite *suite)
 /* Runs one suite; returns true if no case failed. */
 static bool run_suite(struct kunit_suite *suite, int index)
 {
-	int nr = count_cases(suite), i = 0, failed = 0, skipped = 0;
+	int nr, i = 0, failed = 0, skipped = 0;
+
+	/* As Linux's .suite_init: may build the case list (one case per user program). */
+	if (suite->suite_init && suite->suite_init(suite)) {
+		printk("not ok %d %s # suite_init failed\n", index, suite->name);
+		return false;
+	}
+	nr = count_cases(suite);
 
 	printk("    KTAP version 1\n    # Subtest: %s\n    1..%d\n", suite->name, nr);
 	running_suite = suite;

@@ -26,6 +26,11 @@
  */
 static DEFINE_SPINLOCK(frame_lock);
 static u64 usable[WORDS], used[WORDS], ever[WORDS];
+/*
+ * Extra owners of a used frame (0: one owner). Copy-on-write after fork shares a user
+ * page between parent and child; the last frame_put() frees it. Protected by frame_lock.
+ */
+static u8 shares[MAX_FRAMES];
 static phys_addr_t frame_base;
 static unsigned long nr_frames, nr_free, next_hint;
 
@@ -63,6 +68,7 @@ void frames_init(const struct boot_info *bi)
 	memset(usable, 0, sizeof(usable));
 	memset(used, 0, sizeof(used));
 	memset(ever, 0, sizeof(ever));
+	memset(shares, 0, sizeof(shares));
 	nr_free = 0;
 	next_hint = 0;
 	for (unsigned int i = 0; i < bi->nr_ram; i++) {
@@ -158,4 +164,64 @@ int free_frame(phys_addr_t pa)
 unsigned long frames_free(void)
 {
 	return READ_ONCE(nr_free);
+}
+
+/* The frame index of an allocated frame, or -1 (with a warning) for anything else. */
+static long used_frame(phys_addr_t pa, const char *who)
+{
+	unsigned long f = (pa - frame_base) / PAGE_SIZE;
+
+	if (!IS_ALIGNED(pa, PAGE_SIZE) || pa < frame_base || f >= nr_frames || !test_bit(used, f)) {
+		WARN_ONCE(true, "%s(%#llx): not an allocated frame", who, (unsigned long long)pa);
+		return -1;
+	}
+	return (long)f;
+}
+
+int frame_get(phys_addr_t pa)
+{
+	unsigned long flags;
+	long f;
+	int err = 0;
+
+	spin_lock_irqsave(&frame_lock, flags);
+	f = used_frame(pa, "frame_get");
+	if (f < 0)
+		err = -EINVAL;
+	else if (shares[f] == 0xff)
+		err = -ENOMEM; /* more sharers than the count can hold: the caller copies */
+	else
+		shares[f]++;
+	spin_unlock_irqrestore(&frame_lock, flags);
+	return err;
+}
+
+int frame_put(phys_addr_t pa)
+{
+	unsigned long flags;
+	long f;
+
+	spin_lock_irqsave(&frame_lock, flags);
+	f = used_frame(pa, "frame_put");
+	if (f >= 0 && shares[f]) {
+		shares[f]--;
+		spin_unlock_irqrestore(&frame_lock, flags);
+		return 0;
+	}
+	spin_unlock_irqrestore(&frame_lock, flags);
+	return f < 0 ? -EINVAL : free_frame(pa);
+}
+
+unsigned int frame_sharers(phys_addr_t pa)
+{
+	unsigned long flags;
+	long f;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(&frame_lock, flags);
+	f = used_frame(pa, "frame_sharers");
+	if (f >= 0)
+		n = 1 + shares[f];
+	spin_unlock_irqrestore(&frame_lock, flags);
+	return n;
 }

@@ -7,6 +7,7 @@
 #include <mm/mm.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
+#include "internal.h"
 
 struct mm_struct init_mm = {
 	.name = "init_mm",
@@ -99,7 +100,7 @@ static void complete_earlier_change(struct mm_struct *mm, struct tlb_batch *own,
  * The caller holds mm->page_table_lock (so interrupts are off: nothing else on this CPU
  * can run between the entry store and the batch update).
  */
-static void entry_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte, int level)
+void entry_update(struct mm_struct *mm, unsigned long va, pte_t *ptep, pte_t pte, int level)
 {
 	struct tlb_batch *batch, now;
 	struct tlb_batch *b = &now;
@@ -226,7 +227,7 @@ static void free_table_after_flush(struct mm_struct *mm, phys_addr_t pa)
 }
 
 /* The leaf slot for va; with alloc, missing tables are created (-ENOMEM when out of frames). */
-static pte_t *walk(struct mm_struct *mm, unsigned long va, bool alloc, int *err)
+pte_t *walk(struct mm_struct *mm, unsigned long va, bool alloc, int *err)
 {
 	pte_t *table = table_at(mm->pgd);
 
@@ -310,6 +311,69 @@ static void prune(struct mm_struct *mm, pte_t *table, int level, unsigned long b
 }
 
 /*
+ * Nobody can hold a translation of an mm that no CPU has loaded, nor be walking its tables:
+ * so no invalidation, no barrier per entry (mm_publish() issues one for all), no lock
+ * needed beyond the caller's.
+ */
+pte_t *walk_unloaded(struct mm_struct *mm, unsigned long va, int *err)
+{
+	pte_t *table = table_at(mm->pgd);
+
+	for (int level = PGTABLE_LEVELS - 1; level > 0; level--) {
+		pte_t *slot = &table[pt_index(va, level)];
+		pte_t e = READ_ONCE(*slot);
+
+		if (pte_none(e)) {
+			phys_addr_t pa = alloc_frame();
+
+			if (!pa) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			e = mk_table_entry(pa);
+			WRITE_ONCE(*slot, e);
+			count_tlb_event(pte_writes);
+		}
+		table = table_at(pte_table_pa(e));
+	}
+	return &table[pt_index(va, 0)];
+}
+
+/* walk_leaves() below one table entry array at `level`, covering VAs from `base`. */
+static int walk_leaves_below(struct mm_struct *mm, pte_t *table, int level, unsigned long base,
+			     unsigned long start, unsigned long end, leaf_fn fn, void *arg)
+{
+	unsigned long size = LEVEL_SIZE(level);
+	unsigned long first = start > base ? (start - base) / size : 0;
+
+	for (unsigned long i = first; i < PTRS_PER_TABLE; i++) {
+		unsigned long va = base + i * size;
+		pte_t e = READ_ONCE(table[i]);
+		int ret;
+
+		if (va >= end)
+			break;
+		if (pte_none(e))
+			continue;
+		if (level == 0)
+			ret = fn(mm, va, &table[i], arg);
+		else
+			ret = walk_leaves_below(mm, table_at(pte_table_pa(e)), level - 1, va, start,
+						end, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int walk_leaves(struct mm_struct *mm, unsigned long start, unsigned long end, leaf_fn fn, void *arg)
+{
+	return walk_leaves_below(mm, table_at(mm->pgd), PGTABLE_LEVELS - 1, 0, start, end, fn, arg);
+}
+
+/* Valid user-supplied range: page aligned, non-empty, inside the low canonical half. */
+
+/*
 * The VA bits above those the tables translate (bits 63:48), all 0 in the low half and all
  * 1 in the high half: where a range lies in the 64-bit space, which the walk's indexes
  * (bits 47:12) can't tell.
@@ -379,6 +443,11 @@ static void clear_range(struct mm_struct *mm, unsigned long va, unsigned long np
 			if (ptep && !pte_none(READ_ONCE(*ptep)))
 				entry_update(mm, va, ptep, __pte(0), 0);
 	}
+	prune_range(mm, start, end);
+}
+
+void prune_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
 	prune(mm, table_at(mm->pgd), PGTABLE_LEVELS - 1, half_base(start), start, end);
 }
 

@@ -116,7 +116,7 @@ void tlb_batch_flush(struct tlb_batch *b)
 	 * them (Linux's mmu_gather rule).
 	 */
 	for (unsigned int i = 0; i < b->nr_freed; i++)
-		free_frame(b->freed[i]);
+		frame_put(b->freed[i]);
 	tlb_batch_init(b);
 	/* Every CPU has dropped what this batch owed: release orders the flush before it. */
 	if (counted)

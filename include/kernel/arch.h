@@ -42,12 +42,18 @@ unsigned int arch_mmio_regions(const struct mem_region **regions);
  * init_mm's kernel-half root entries; arm64 has nothing to do (TTBR1). 0 or -errno. */
 int arch_pgd_init(struct mm_struct *mm);
 
-/* Loads mm's tables into this CPU and drops every translation of the previous ones. */
+/*
+ * Loads mm's tables into this CPU (a user mm under its ASID/PCID, allocating or refreshing
+ * one as needed) and puts this CPU in mm->cpumask. Interrupts masked.
+ */
 void arch_switch_mm(struct mm_struct *mm);
 
-/* Prepares a new mm's root table (mm->pgd, zeroed): x86-64 copies init_mm's kernel-half
- * entries into it; arm64 has nothing to do (the kernel is TTBR1's). 0 or a negative errno. */
-int arch_pgd_init(struct mm_struct *mm);
+/*
+ * The task about to run has its kernel stack ending at stack_top: where an entry from user
+ * mode must switch to (x86-64: TSS.rsp0 and the syscall entry's stack; arm64: nothing, the
+ * task's own SP_EL1 is that stack). Interrupts masked.
+ */
+void arch_set_kernel_stack(unsigned long stack_top);
 
 /* Makes instructions written through data accesses at [addr, addr+len) fetchable (arm64
  * cleans the D-cache and invalidates the I-cache to the point of unification; x86 snoops). */

@@ -1,6 +1,8 @@
 /* The in-kernel benchmark (kernel/bench.c), run instead of the tests by the cmdline word "bench". */
 #pragma once
 
+#include <lib/types.h>
+
 /*
  * Times map, protect and unmap of 1..4096 pages under the eager, batched and floor
  * backends, and prints one "bench: op=... n=... mode=..." line per measurement (the format
@@ -10,6 +12,13 @@
  * ("bench: flush n=... mode=pages|full ..." lines; tests/platform -> docs/platform.md).
  */
 int bench_run(void);
+
+/*
+ * The user rows (kernel/bench_user.c): mprotect, munmap and fork of N touched pages of a
+ * user address space, eager vs batched, one "bench: user op=..." line each; adds the
+ * number of lines printed to *lines. 0 or a negative errno (after a "bench: ERROR" line).
+ */
+int bench_user_run(u64 hz, unsigned int *lines);
 
 /*
  * The lazy MMU hot path, counted by single-stepping (kernel/step.h): instructions retired

@@ -13,6 +13,7 @@
 
 struct task;
 struct nofault_ctx;
+struct mm_struct;
 
 struct cpu {
 	/*
@@ -46,6 +47,8 @@ struct cpu {
 		u64 lazy_mmu_slow;
 	};
 	struct task *current_task; /* read it as `current` (kernel/task.h) */
+	/* The mm whose tables this CPU has loaded (holds a reference; kernel/sched.c). */
+	struct mm_struct *active_mm;
 	/* Flush-instruction counters, incremented where each instruction is issued. */
 	struct tlb_stats tlb_stats;
 	/* The last fault taken by a nofault accessor or call_nofault() (kernel/fault.c). */

@@ -28,6 +28,26 @@ void sched_init(void);
 struct task *kthread_run(int (*fn)(void *data), void *data, const char *name);
 struct task *kthread_run_on_cpu(int (*fn)(void *data), void *data, unsigned int cpu,
 				const char *name);
+/*
+ * The two halves of kthread_run_on_cpu(), for processes (kernel/process.c), which must fill
+ * in their task before it can run: a task created, not queued (NULL as kthread_run()); then
+ * queued on its CPU.
+ */
+struct task *task_create_on_cpu(int (*fn)(void *data), void *data, unsigned int cpu,
+				const char *name);
+void task_start(struct task *t);
+/* Ends the running task with code (a kernel thread's fn returning does this). */
+__noreturn void task_exit(int code);
+/* Frees a task that has exited and been switched out for good (t->exited). */
+void task_release(struct task *t);
+
+/*
+ * Linux's kthread_use_mm()/kthread_unuse_mm(): the calling kernel thread works in mm's
+ * user half for a while (tests, benchmarks); the caller keeps its own reference on mm.
+ */
+void kthread_use_mm(struct mm_struct *mm);
+void kthread_unuse_mm(struct mm_struct *mm);
+
 /* True once kthread_stop() was called for the running task. */
 bool kthread_should_stop(void);
 /*

@@ -24,6 +24,7 @@ enum task_state {
 #define KSTACK_SIZE  (KSTACK_PAGES * 4096UL)
 
 struct nofault_ctx;
+struct mm_struct;
 
 /*
  * Who may touch what: the fields under "scheduler" are protected by the run-queue lock of
@@ -60,6 +61,13 @@ struct task {
 	struct task *all_next;
 	/* call_nofault()'s recovery point belongs to the task that armed it (kernel/fault.c). */
 	struct nofault_ctx *nofault;
+
+	/* --- process (kernel/process.c): NULL/0 for kernel threads --- */
+	struct mm_struct *mm; /* its address space; a kernel thread borrows the CPU's */
+	int pid;
+	struct task *parent; /* proc_lock: who wait()s for it */
+	int wait_status;     /* proc_lock: W_EXITCODE() once zombie */
+	bool zombie;	     /* proc_lock: exited, not yet reaped */
 
 	/* --- kernel thread --- */
 	int (*fn)(void *data);

@@ -30,6 +30,8 @@ struct kunit_suite {
 	int (*init)(struct kunit *test);  /* before each case; non-zero fails the case */
 	void (*exit)(struct kunit *test); /* after each case, even an aborted one */
 	struct kunit_case *test_cases;	  /* ends with an empty entry */
+	/* Once, before the cases are counted; non-zero fails the whole suite. */
+	int (*suite_init)(struct kunit_suite *suite);
 };
 
 #define KUNIT_CASE(fn)                      \

@@ -5,6 +5,10 @@
 #define ENOENT	  2
 #define ENXIO	  6
 #define E2BIG	  7
+#define ENOEXEC	  8
+#define EBADF	  9
+#define ECHILD	  10
+#define EAGAIN	  11
 #define EIO	  5
 #define ENOMEM	  12
 #define EFAULT	  14

@@ -100,6 +100,15 @@ phys_addr_t alloc_frame(void);
 /* 0, or -EINVAL (with a warning) for a double free or a frame never handed out. */
 int free_frame(phys_addr_t pa);
 unsigned long frames_free(void);
+/*
+ * Shared frames (copy-on-write): frame_get() adds an owner (0, or -ENOMEM when the count is
+ * full), frame_put() drops one and frees the frame with the last; frame_sharers() is the
+ * number of owners (1 for a frame nobody shares). free_frame() is frame_put() for a frame
+ * with one owner.
+ */
+int frame_get(phys_addr_t pa);
+int frame_put(phys_addr_t pa);
+unsigned int frame_sharers(phys_addr_t pa);
 
 /* --- page tables (mm/pgtable.c) --- */
 

@@ -128,17 +128,24 @@ static void fork_and_reap_many(void)
 
 /* ---------------------------------------------------------------- memory */
 
-#define CHUNK_PAGES 256 /* 1 MiB per mmap() */
-/* More than the machine has (256 MiB under QEMU): reaching it means mmap() never failed. */
-#define MAX_CHUNKS 1024
+/*
+ * Mappings start at 16 MiB and halve on each refusal, down to one page: so the last
+ * refusal means not even one more page, and a few dozen mappings cover all of memory
+ * (a kernel may limit how many areas a process has; that limit is not what this tests).
+ */
+#define FIRST_CHUNK (16UL << 20)
+#define MAX_CHUNKS  256 /* 4 GiB of 16 MiB chunks: more than QEMU's 256 MiB */
 
-static char *chunks[MAX_CHUNKS];
+static struct chunk {
+	char *p;
+	size_t len;
+} chunks[MAX_CHUNKS];
 
 /* Exit codes of the child that exhausts memory, and what each means. */
 enum { MEM_OK, MEM_NEVER_FAILED, MEM_WRONG_ERROR, MEM_UNMAP_FAILED, MEM_NOT_BACK };
 static const char *const mem_results[] = {
 	[MEM_OK] = "ok",
-	[MEM_NEVER_FAILED] = "mmap() never failed, with 1 GiB touched",
+	[MEM_NEVER_FAILED] = "mmap() never failed, with 4 GiB touched",
 	[MEM_WRONG_ERROR] = "mmap() failed with another error than -ENOMEM",
 	[MEM_UNMAP_FAILED] = "munmap() of a chunk failed",
 	[MEM_NOT_BACK] = "after munmap() of everything, mmap() failed again",
@@ -147,7 +154,7 @@ static const char *const mem_results[] = {
 /*
  * Touches the next 16 KiB of stack now, while memory is plentiful: the stack pages are
  * shared copy-on-write with the parent, and a first write to one after memory runs out
- * would need a frame the kernel no longer has.
+ * would need a frame the kernel may no longer have.
  */
 static void __attribute__((noinline)) touch_stack(void)
 {
@@ -157,60 +164,69 @@ static void __attribute__((noinline)) touch_stack(void)
 		buf[i] = 1;
 }
 
-static void *map_chunk(void)
+static char *map_touched(size_t len)
 {
-	return mmap(NULL, CHUNK_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+
+	if ((long)p > 0)
+		for (size_t off = 0; off < len; off += PAGE_SIZE)
+			p[off] = 1;
+	return p;
 }
 
-static void touch_chunk(char *p)
+static int unmap_all(int n)
 {
-	for (size_t i = 0; i < CHUNK_PAGES; i++)
-		p[i * PAGE_SIZE] = 1;
+	for (int i = 0; i < n; i++)
+		if (munmap(chunks[i].p, chunks[i].len) != 0)
+			return -1;
+	return 0;
 }
 
 /*
- * In a child: mmap() 1 MiB at a time, writing every page (so each really takes a frame),
- * until mmap() fails; then give it all back and map and touch again. Nothing is printed
- * while memory is exhausted: printing may need a page too.
+ * In a child: mmap() and write every page (so each really takes a frame), until not one
+ * more page is given; then give it all back, and map and touch as much again. Nothing is
+ * printed while memory is exhausted: printing may need a page too.
  */
 static __noreturn void exhaust_memory(void)
 {
+	size_t len = FIRST_CHUNK, total = 0;
 	long err = 0;
 	int n = 0;
 
 	touch_stack();
 	while (n < MAX_CHUNKS) {
-		char *p = map_chunk();
+		char *p = map_touched(len);
 
-		if ((long)p < 0) {
-			err = (long)p;
-			break;
+		if ((long)p > 0) {
+			chunks[n].p = p;
+			chunks[n++].len = len;
+			total += len;
+			continue;
 		}
-		chunks[n++] = p;
-		touch_chunk(p);
+		err = (long)p;
+		if (err != -ENOMEM || len == PAGE_SIZE)
+			break;
+		len /= 2;
 	}
-	for (int i = 0; i < n; i++)
-		if (munmap(chunks[i], CHUNK_PAGES * PAGE_SIZE) != 0)
-			exit(MEM_UNMAP_FAILED);
+	if (unmap_all(n))
+		exit(MEM_UNMAP_FAILED);
 	if (n == MAX_CHUNKS)
 		exit(MEM_NEVER_FAILED);
 	if (err != -ENOMEM)
 		exit(MEM_WRONG_ERROR);
-	printf("fork_bomb: mmap() returned -ENOMEM after %d MiB, every page touched\n", n);
+	printf("fork_bomb: mmap() said -ENOMEM with %lu KiB mapped and touched in %d areas\n",
+	       (unsigned long)(total >> 10), n);
 
-	/* Everything given back: as much can be mapped and touched again. */
+	/* Everything given back: the same again. */
 	for (int i = 0; i < n; i++) {
-		char *p = map_chunk();
-
-		if ((long)p < 0)
+		chunks[i].p = map_touched(chunks[i].len);
+		if ((long)chunks[i].p < 0)
 			exit(MEM_NOT_BACK);
-		touch_chunk(p);
-		chunks[i] = p;
 	}
-	for (int i = 0; i < n; i++)
-		munmap(chunks[i], CHUNK_PAGES * PAGE_SIZE);
-	printf("fork_bomb: after munmap(), the same %d MiB mapped and touched again\n", n);
+	if (unmap_all(n))
+		exit(MEM_UNMAP_FAILED);
+	printf("fork_bomb: after munmap(), the same %lu KiB mapped and touched again\n",
+	       (unsigned long)(total >> 10));
 	exit(MEM_OK);
 }
 
@@ -236,11 +252,10 @@ static void mmap_until_refused(void)
 	CHECK_EXITED(status, MEM_OK);
 
 	/* And in this process, after the child's exit freed everything: */
-	char *p = map_chunk();
+	char *p = map_touched(FIRST_CHUNK);
 
 	CHECK((long)p > 0);
-	touch_chunk(p);
-	CHECK_EQ(munmap(p, CHUNK_PAGES * PAGE_SIZE), 0);
+	CHECK_EQ(munmap(p, FIRST_CHUNK), 0);
 }
 
 int main(void)

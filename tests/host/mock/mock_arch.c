@@ -11,6 +11,7 @@
 #include <kernel/printk.h>
 #include <kunit/test.h>
 #include <mm/lazy_mmu.h>
+#include <mm/user.h>
 
 struct cpu cpus[NR_CPUS] = { [0] = { .self = &cpus[0] } };
 struct task mock_task = { .name = "host" };
@@ -187,4 +188,22 @@ const char *mock_hook_name(enum mock_hook hook)
 void preempt_schedule(void)
 {
 	panic("preempt_schedule() on the host: nothing sets need_resched there");
+}
+
+/* User address spaces: no kernel half to share and no ASIDs on the host. */
+int arch_pgd_init(struct mm_struct *mm)
+{
+	(void)mm;
+	return 0;
+}
+
+int init_new_context(struct mm_struct *mm)
+{
+	(void)mm;
+	return 0;
+}
+
+void destroy_context(struct mm_struct *mm)
+{
+	(void)mm;
 }

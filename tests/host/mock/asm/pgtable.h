@@ -83,3 +83,12 @@ static inline bool arch_pte_needs_sync(pte_t new)
 {
 	return mock_arm64_rules && pte_present(new);
 }
+
+/* User pages: a U bit on top of the kernel's (PROT_* values from the ABI header). */
+#define MOCK_U (1ULL << 5)
+static inline pgprot_t vm_get_page_prot(unsigned int prot)
+{
+	if (!(prot & 7))
+		return PAGE_NONE;
+	return __pgprot(MOCK_V | MOCK_U | ((prot & 2) ? MOCK_W : 0) | ((prot & 4) ? MOCK_X : 0));
+}
