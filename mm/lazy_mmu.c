@@ -87,6 +87,30 @@ static void trace_line(const char *call, unsigned int depth_before, const struct
 	trace_len = MIN(trace_len + (size_t)n, trace_size - 1);
 }
 
+bool lazy_mmu_trace_enabled(void)
+{
+	return READ_ONCE(trace_on);
+}
+
+void lazy_mmu_trace_note(const char *fmt, ...)
+{
+	char line[200];
+	va_list ap;
+	int n;
+
+	if (!READ_ONCE(trace_on))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (!trace_buf) {
+		printk("    # %s\n", line);
+		return;
+	}
+	n = snprintf(trace_buf + trace_len, trace_size - trace_len, "%s\n", line);
+	trace_len = MIN(trace_len + (size_t)n, trace_size - 1);
+}
+
 static inline void trace(const char *call, unsigned int depth_before,
 			 const struct lazy_mmu_state *s, const char *did)
 {

@@ -14,8 +14,10 @@
 #include <kernel/panic.h>
 #include <kernel/task.h>
 #include <lib/errno.h>
+#include <lib/printf.h>
 #include <lib/string.h>
 #include <mm/lazy_mmu.h>
+#include <mm/tlb_stats.h>
 #include <mm/user.h>
 #include <kernel/uapi.h>
 #include "internal.h"
@@ -90,6 +92,43 @@ static void gather_finish(struct mmu_gather *g)
 	g->nr_lists = 0;
 }
 
+/* ------------------------------------------------------------------ tracing */
+
+/*
+ * With the lazy MMU trace on (console `trace on`, `demo fork`), each user section adds one
+ * line saying what it did and what its flush cost: the counters of every CPU before and
+ * after. Nothing is read while the trace is off.
+ */
+struct section_trace {
+	bool on;
+	struct tlb_stats before;
+};
+
+static void section_begin(struct section_trace *t)
+{
+	t->on = lazy_mmu_trace_enabled();
+	if (t->on)
+		tlb_stats_read(&t->before);
+}
+
+static void section_end(const struct section_trace *t, const char *linux_name, const char *what,
+			struct mm_struct *mm, unsigned long entries)
+{
+	struct tlb_stats after;
+
+	if (!t->on)
+		return;
+	tlb_stats_read(&after);
+	lazy_mmu_trace_note("user: %-17s %s %s: %lu entries; flush: batches=%llu tlbi_page=%llu "
+			    "tlbi_range=%llu tlbi_all=%llu ipis=%llu",
+			    linux_name, mm->name, what, entries,
+			    (unsigned long long)(after.batches - t->before.batches),
+			    (unsigned long long)(after.tlbi_page - t->before.tlbi_page),
+			    (unsigned long long)(after.tlbi_range - t->before.tlbi_range),
+			    (unsigned long long)(after.tlbi_all - t->before.tlbi_all),
+			    (unsigned long long)(after.ipis_sent - t->before.ipis_sent));
+}
+
 /* ------------------------------------------------------------------ zap and mprotect */
 
 static int zap_one(struct mm_struct *mm, unsigned long va, pte_t *ptep, void *arg)
@@ -104,12 +143,17 @@ static int zap_one(struct mm_struct *mm, unsigned long va, pte_t *ptep, void *ar
 void zap_range_locked(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	struct mmu_gather g = { .nr = 0 };
+	struct section_trace t;
+	unsigned long entries;
 
+	section_begin(&t);
 	lazy_mmu_mode_enable();
 	walk_leaves(mm, start, end, zap_one, &g);
 	prune_range(mm, start, end);
 	lazy_mmu_mode_disable(); /* the flush: only now may the frames be reused */
+	entries = g.nr + g.nr_local;
 	gather_finish(&g);
+	section_end(&t, "zap_pte_range", "unmap", mm, entries);
 }
 
 /*
@@ -129,16 +173,21 @@ static int protect_one(struct mm_struct *mm, unsigned long va, pte_t *ptep, void
 {
 	const struct vm_area *vma = vma_find(&mm->vmas, va);
 
-	(void)arg;
 	entry_update(mm, va, ptep, user_pte(vma, pte_pa(READ_ONCE(*ptep))), 0);
+	(*(unsigned long *)arg)++;
 	return 0;
 }
 
 void change_protection_locked(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
+	struct section_trace t;
+	unsigned long entries = 0;
+
+	section_begin(&t);
 	lazy_mmu_mode_enable();
-	walk_leaves(mm, start, end, protect_one, NULL);
+	walk_leaves(mm, start, end, protect_one, &entries);
 	lazy_mmu_mode_disable();
+	section_end(&t, "change_pte_range", "mprotect", mm, entries);
 }
 
 void exit_mmap(struct mm_struct *mm)
@@ -230,10 +279,17 @@ static pte_t *fault_locked(struct mm_struct *mm, unsigned long va, unsigned int 
 		/* entry_update() completed its flush (no section is open): the old frame is free. */
 		frame_put(pa);
 		__atomic_fetch_add(&user_fault_stats.cow_copies, 1, __ATOMIC_RELAXED);
+		lazy_mmu_trace_note(
+		    "user: %-17s %s write fault at %#lx: copy-on-write, a new frame",
+		    "wp_page_copy", mm->name, va);
 		return ptep;
 	}
-	if ((access & FAULT_WRITE) && pte_val(pte) != pte_val(user_pte(vma, pa)))
+	if ((access & FAULT_WRITE) && pte_val(pte) != pte_val(user_pte(vma, pa))) {
 		__atomic_fetch_add(&user_fault_stats.cow_reuses, 1, __ATOMIC_RELAXED);
+		lazy_mmu_trace_note("user: %-17s %s write fault at %#lx: no other owner, made "
+				    "writable in place",
+				    "wp_page_reuse", mm->name, va);
+	}
 	entry_update(mm, va, ptep, user_pte(vma, pa), 0);
 	return ptep;
 }
@@ -306,6 +362,7 @@ int copy_to_user_mm(struct mm_struct *mm, unsigned long dst, const void *src, si
 struct dup_ctx {
 	struct mm_struct *child;
 	int err;
+	unsigned long entries;
 };
 
 /*
@@ -325,6 +382,7 @@ static int dup_one(struct mm_struct *mm, unsigned long va, pte_t *ptep, void *ar
 	cptep = walk_unloaded(c->child, va, &c->err);
 	if (!cptep)
 		return c->err;
+	c->entries++;
 	if (frame_get(pa)) {
 		phys_addr_t copy = alloc_frame();
 
@@ -344,8 +402,10 @@ static int dup_one(struct mm_struct *mm, unsigned long va, pte_t *ptep, void *ar
 
 int dup_mm(struct mm_struct *child, struct mm_struct *parent)
 {
-	struct dup_ctx c = { .child = child, .err = 0 };
+	struct dup_ctx c = { .child = child, .err = 0, .entries = 0 };
+	struct section_trace t;
 	unsigned long flags;
+	char what[32];
 	int err;
 
 	spin_lock_irqsave(&parent->page_table_lock, flags);
@@ -358,9 +418,12 @@ int dup_mm(struct mm_struct *child, struct mm_struct *parent)
 	spin_lock(&child->page_table_lock);
 	child->vmas = parent->vmas;
 	child->mmap_base = parent->mmap_base;
+	section_begin(&t);
 	lazy_mmu_mode_enable();
 	err = walk_leaves(parent, 0, TASK_SIZE, dup_one, &c);
 	lazy_mmu_mode_disable(); /* one flush for every entry the parent lost write access to */
+	snprintf(what, sizeof(what), "fork -> %s", child->name);
+	section_end(&t, "copy_pte_range", what, parent, c.entries);
 	spin_unlock(&child->page_table_lock);
 	spin_unlock_irqrestore(&parent->page_table_lock, flags);
 	if (!err)

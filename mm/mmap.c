@@ -216,7 +216,9 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsign
 		return err;
 	}
 	/* MAP_FIXED over old pages: they go, as munmap would take them (one lazy section). */
-	zap_range_locked(mm, addr, end);
+	if ((flags & MAP_FIXED) &&
+	    vma_pages(&mm->vmas) + (end - addr) / PAGE_SIZE != vma_pages(&next))
+		zap_range_locked(mm, addr, end);
 	mm->vmas = next;
 	spin_unlock_irqrestore(&mm->page_table_lock, irqflags);
 	return (long)addr;
@@ -234,8 +236,8 @@ int do_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
 	next = mm->vmas;
 	before = vma_pages(&next);
 	err = vma_unmap(&next, addr, end); /* -ENOMEM: a split with no room for it */
-	if (!err) {
-		zap_range_locked(mm, addr, end);
+	if (!err && vma_pages(&next) != before) {
+		zap_range_locked(mm, addr, end); /* only where a VMA was: nothing else is mapped */
 		vm_uncommit(before - vma_pages(&next));
 		mm->vmas = next;
 	}

@@ -89,6 +89,10 @@ const char *lazy_mmu_backend_name(enum lazy_mmu_backend backend);
  */
 void lazy_mmu_set_trace(bool on);
 void lazy_mmu_trace_to(char *buf, size_t size);
+/* Whether the trace is on; and one line of the caller's own in it (the user-mm sections
+ * say what each did: mm/memory.c). */
+bool lazy_mmu_trace_enabled(void);
+void lazy_mmu_trace_note(const char *fmt, ...) __printf(1, 2);
 
 #ifndef arch_enter_lazy_mmu_mode
 static inline void arch_enter_lazy_mmu_mode(void)

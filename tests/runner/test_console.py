@@ -197,7 +197,7 @@ class ConsoleChecks:
     def test_up_arrow_recalls_history(self):
         text = self.out["up"]
         self.assertTrue(text.startswith("lazymmu> demo fork\n"), text[:200])
-        self.assertIn("demo fork: not available in this build", text)
+        self.assertIn("run forktrace: pid", text)
 
     def test_down_arrow_walks_back(self):
         self.assertTrue(self.out["down"].startswith("lazymmu> demo fork\n"),
@@ -301,11 +301,25 @@ class ConsoleChecks:
         batched, eager = ints(text, "ipis_sent")
         self.assertEqual((batched, eager), self.SMP4_IPIS, text)
 
-    def test_unavailable_demos_say_so(self):
-        for name in ("fork",):
-            self.assertIn(f"demo {name}: not available in this build: needs",
-                          self.out["demo " + name])
+    def test_unknown_demo_says_so(self):
         self.assertIn("no demo 'nosuch'", self.out["demo nosuch"])
+
+    def test_demo_fork_shows_one_flush_per_section(self):
+        """forktrace (user/bin): fork is one copy_pte_range section with one flush for
+        every write-protected entry; each exit one zap_pte_range section, one flush."""
+        text = self.out["demo fork"]
+        self.assertRegex(text, r"run forktrace: pid \d+ exited with status 0")
+        fork = re.findall(r"user: copy_pte_range +mm\d+ fork -> mm\d+: (\d+) entries; "
+                          r"flush: batches=(\d+)", text)
+        self.assertEqual(len(fork), 1, text)
+        self.assertGreaterEqual(int(fork[0][0]), 300)  # the 300 touched pages, and more
+        self.assertEqual(fork[0][1], "1")
+        zaps = re.findall(r"user: zap_pte_range +mm\d+ unmap: (\d+) entries; "
+                          r"flush: batches=(\d+)", text)
+        self.assertEqual(len(zaps), 2, text)  # the child's exit, then the parent's
+        self.assertEqual([b for _, b in zaps], ["1", "1"])
+        self.assertIn("copy-on-write, a new frame", text)  # the child's write
+        self.assertRegex(text, r"faults: demand_zero=\d+ cow_copies=[1-9]")
 
     # --- the other commands --------------------------------------------------------------
 
@@ -347,9 +361,11 @@ class ConsoleChecks:
         self.assertIn("usage: trace on|off", self.one("trace sideways"))
 
     def test_ps_and_run(self):
-        self.assertRegex(self.one("ps"), r"\n  0 +boot +0 +0  0\n")
-        self.assertRegex(self.one("ps"), r"\n  0 +idle +0 +0  0\n")
-        self.assertIn("no user programs in this build", self.one("run hello"))
+        self.assertRegex(self.one("ps"), r"\n  0 +0 +boot +- +0 +0  0\n")
+        self.assertRegex(self.one("ps"), r"\n  0 +0 +idle +- +0 +0  0\n")
+        text = self.one("run hello")
+        self.assertIn("hello from user space: pid", text)
+        self.assertRegex(text, r"run hello: pid \d+ exited with status 0")
 
     def test_exit_powers_off_with_status_0(self):
         self.assertLess(self.exit_seconds, EXIT_SECONDS)
