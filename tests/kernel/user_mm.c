@@ -6,7 +6,10 @@
  */
 #include <kernel/fault.h>
 #include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/task.h>
 #include <kernel/uapi.h>
+#include <kernel/process.h>
 #include <kunit/test.h>
 #include <mm/lazy_mmu.h>
 #include <mm/tlb_stats.h>
@@ -136,10 +139,74 @@ static void user_half_is_private(struct kunit *test)
 	mmput(a);
 }
 
+struct lazy_probe {
+	struct mm_struct *mm;
+	unsigned long va;
+	bool borrowed, readable;
+};
+
+/* On another CPU: load mm, cache va's translation by reading it, and go lazy. */
+static int cache_then_go_lazy(void *arg)
+{
+	struct lazy_probe *p = arg;
+	u8 b;
+
+	kthread_use_mm(p->mm);
+	p->readable = can_read(p->va, &b);
+	kthread_unuse_mm(p->mm);
+	return 0;
+}
+
+/* A kernel thread there later: it borrows whatever that CPU has loaded, and reads va. */
+static int read_on_borrowed_tables(void *arg)
+{
+	struct lazy_probe *p = arg;
+	u8 b;
+
+	p->borrowed = this_cpu()->active_mm == p->mm;
+	p->readable = can_read(p->va, &b);
+	return 0;
+}
+
+/*
+ * The lazy-TLB choice (docs/user.md): a CPU that ran mm and then only kernel threads keeps
+ * mm loaded, stays in mm->cpumask, and so still receives mm's shootdowns. Its cached
+ * translation of a page made PROT_NONE meanwhile must be gone when it next looks (x86: an
+ * IPI reached it; arm64: the broadcast TLBI did) - were lazy CPUs skipped without a flush
+ * at their next switch, it would still read the page.
+ */
+static void a_lazy_cpu_still_gets_the_shootdown(struct kunit *test)
+{
+	struct lazy_probe p = { 0 };
+	unsigned int other = smp_processor_id() == 0 ? 1 : 0;
+	struct task *t;
+	struct mm_struct *mm;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "one CPU online: needs SMP=N with N > 1 (x86_64-pvh-smp4)");
+	mm = mm_with_pages(test, 1, &p.va);
+	p.mm = mm;
+	t = kthread_run_on_cpu(cache_then_go_lazy, &p, other, "lazy-probe");
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	kthread_stop(t);
+	KUNIT_ASSERT_TRUE(test, p.readable);
+	KUNIT_EXPECT_TRUE(test, __atomic_load_n(&mm->cpumask, __ATOMIC_RELAXED) & (1UL << other));
+
+	KUNIT_ASSERT_EQ(test, do_mprotect(mm, p.va, PAGE_SIZE, PROT_NONE), 0);
+	t = kthread_run_on_cpu(read_on_borrowed_tables, &p, other, "lazy-probe");
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	kthread_stop(t);
+	KUNIT_EXPECT_TRUE(test, p.borrowed);
+	KUNIT_EXPECT_FALSE(test, p.readable);
+	done_with(mm);
+	drop_lazy_mms();
+}
+
 static struct kunit_case user_mm_cases[] = {
 	KUNIT_CASE(fork_write_protects_parent_with_one_flush),
 	KUNIT_CASE(mprotect_and_munmap_reach_the_tlb),
 	KUNIT_CASE(user_half_is_private),
+	KUNIT_CASE(a_lazy_cpu_still_gets_the_shootdown),
 	{},
 };
 
