@@ -218,7 +218,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARNINGS) -fsanitize=address,undefined \
 HOST_SRCS := $(sort $(wildcard tests/host/*.c tests/host/mock/*.c)) \
 	     lib/printf.c lib/glob.c lib/kunit.c boot/boot_info.c boot/acpi.c boot/fdt.c \
 	     $(sort $(filter-out mm/kernel_map.c,$(wildcard mm/*.c))) \
-	     arch/arm64/tlbi_range.c $(sort $(wildcard arch/arm64/tests/host/*.c)) \
+	     arch/arm64/tlbi_range.c arch/arm64/asid.c $(sort $(wildcard arch/arm64/tests/host/*.c)) \
 	     arch/x86_64/pcid.c $(sort $(wildcard arch/x86_64/tests/host/*.c))
 HOST_OBJS := $(patsubst %,$(HOST_BUILD)/obj/%.o,$(HOST_SRCS))
 HOST_HEADERS := $(sort $(wildcard include/*/*.h tests/host/mock/asm/*.h arch/arm64/include/asm/*.h) \

@@ -224,7 +224,22 @@ enable_mmu:
 	cmp	x3, x4
 	csel	x3, x3, x4, ls
 	bfi	x2, x3, #TCR_IPS_SHIFT, #3
-	msr	tcr_el1, x2
+	/* TCR_EL1.AS: 16-bit ASIDs where the CPU has them (arch/arm64/context.c reads the same). */
+	mrs	x3, id_aa64mmfr0_el1
+	ubfx	x3, x3, #ID_AA64MMFR0_ASIDBITS_SHIFT, #4
+	cmp	x3, #ID_AA64MMFR0_ASIDBITS_16
+	b.ne	1f
+	orr	x2, x2, #TCR_AS
+1:	msr	tcr_el1, x2
+	mov	x3, #CPACR_EL1_ALL_TRAPPED	/* FP/SIMD trapped at EL1 and EL0 (asm/sysreg.h) */
+	msr	cpacr_el1, x3
+	/*
+	 * TPIDRRO_EL0 is readable at EL0 and its reset value is UNKNOWN: 0, and the kernel never
+	 * writes it again (vectors.S says why).
+	 */
+	msr	tpidrro_el0, xzr
+	mov	x3, #CNTKCTL_EL1_EL0VCTEN	/* EL0: the virtual counter only (asm/sysreg.h) */
+	msr	cntkctl_el1, x3
 	msr	ttbr0_el1, x0		/* ASID 0 (the ASID field, bits 63:48, is 0) */
 	msr	ttbr1_el1, x1
 	/*

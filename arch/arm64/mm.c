@@ -1,8 +1,7 @@
-/* arm64 hooks of the memory code: device windows, switching page tables, code writes. */
+/* arm64 hooks of the memory code: device windows, a new mm's root, code writes. */
 #include <asm/barrier.h>
 #include <asm/cacheflush.h>
 #include <asm/gic.h>
-#include <asm/irqflags.h>
 #include <asm/mmu.h>
 #include <asm/pgtable.h>
 #include <kernel/arch.h>
@@ -36,27 +35,6 @@ int arch_pgd_init(struct mm_struct *mm)
 {
 	(void)mm;
 	return 0;
-}
-
-/*
- * init_mm: no user address space, so TTBR0 gets the empty table. The first call, from
- * mm_init(), also replaces the boot tables in TTBR1 with init_mm's: they map the same
- * addresses with 1 GiB blocks where these use pages, hence the switch through an empty
- * TTBR1 in mmu.S rather than a bare TTBR write (see there). Secondary CPUs start with
- * init_mm's tables in TTBR1 already (head.S).
- */
-void arch_switch_mm(struct mm_struct *mm)
-{
-	unsigned long flags;
-
-	BUG_ON(!IS_ALIGNED(mm->pgd, PAGE_SIZE));
-	BUG_ON(mm != &init_mm);
-	flags = arch_local_irq_save();
-	if ((read_sysreg(ttbr1_el1) & PTE_ADDR_MASK) != init_mm.pgd)
-		arm64_replace_ttbr1(init_mm.pgd);
-	else
-		arm64_set_empty_ttbr0();
-	arch_local_irq_restore(flags);
 }
 
 /*

@@ -2,6 +2,7 @@
 #include <asm/arch_timer.h>
 #include <asm/boot.h>
 #include <asm/irqflags.h>
+#include <asm/mmu.h>
 #include <asm/pl011.h>
 #include <asm/processor.h>
 #include <asm/psci.h>
@@ -40,6 +41,7 @@ __noreturn void arm64_start(u64 dtb, u64 el)
 	arm64_console_init(boot_info.uart_base);
 	if (boot_info.nr_ram == 0)
 		panic("arm64: the device tree describes no memory");
+	arm64_asid_init();
 	kmain();
 }
 

@@ -137,7 +137,7 @@ static bool start_step_over(struct step_over *o, unsigned long pc)
 }
 
 /* A breakpoint exception (EC 0x31): the end of a stepped-over sequence, stepping resumes. */
-bool arm64_step_breakpoint(struct arm64_frame *f)
+bool arm64_step_breakpoint(struct pt_regs *f)
 {
 	struct step_over *o = &step_overs[this_cpu()->id];
 	unsigned int n;
@@ -171,7 +171,7 @@ bool arm64_step_breakpoint(struct arm64_frame *f)
  * (a nofault access) saves SPSR.SS = 0, so its eret (to the fixup) takes a step exception
  * at once, with ISV = 0: nothing retired, and we only re-arm.
  */
-bool arm64_step_trap(struct arm64_frame *f)
+bool arm64_step_trap(struct pt_regs *f)
 {
 	bool retired = f->esr & ESR_SS_ISV;
 	bool irqs_on = !(f->spsr & SPSR_I);

@@ -1,7 +1,9 @@
 /* The arm64 TLB backend: a batch costs one barrier pair, or one TLBI sequence (range/page/all). */
 #include <asm/barrier.h>
+#include <asm/mmu.h>
 #include <asm/tlbflush.h>
 #include <kernel/cpu.h>
+#include <mm/mm.h>
 #include <mm/pte.h>
 #include <mm/tlb_batch.h>
 #include <mm/tlb_stats.h>
@@ -76,43 +78,47 @@ unsigned int arm64_tlbi_recorded(void)
 	return record_len;
 }
 
-static void record(u64 operand, bool range, bool nonleaf)
+static void record(u64 operand, bool range, bool nonleaf, bool whole_asid)
 {
 	if (likely(!record_buf))
 		return;
 	if (record_len < record_cap)
 		record_buf[record_len] = (struct arm64_tlbi_record){ .operand = operand,
 								     .range = range,
-								     .nonleaf = nonleaf };
+								     .nonleaf = nonleaf,
+								     .whole_asid = whole_asid };
 	record_len++;
 }
 
 /*
- * One operation of a walk over a range. nonleaf: a table entry was cleared in this batch,
- * so walk-cache entries (which remember the tables above a leaf) must go too: the "all
- * levels" forms vae1is/rvae1is. Otherwise only leaves changed and the "last level" forms
- * vale1is/rvale1is leave the still-valid walk caches alone.
+ * One operation of a walk over a range, for the address space tagged asid (0: the kernel's,
+ * whose entries are global and match any ASID). nonleaf: a table entry was cleared in this
+ * batch, so walk-cache entries (which remember the tables above a leaf) must go too: the
+ * "all levels" forms vae1is/rvae1is. Otherwise only leaves changed and the "last level"
+ * forms vale1is/rvale1is leave the still-valid walk caches alone.
  */
-static void issue(const struct arm64_tlbi_op *op, bool nonleaf)
+static void issue(const struct arm64_tlbi_op *op, bool nonleaf, unsigned long asid)
 {
+	u64 arg = op->operand | tlbi_asid_operand(asid);
+
 	if (op->range) {
 		if (nonleaf) {
-			tlbi_rvae1is(op->operand);
+			tlbi_rvae1is(arg);
 			count_tlb_event(arch.rvae1is);
 		} else {
-			tlbi_rvale1is(op->operand);
+			tlbi_rvale1is(arg);
 			count_tlb_event(arch.rvale1is);
 		}
 	} else {
 		if (nonleaf) {
-			tlbi_vae1is(op->va);
+			tlbi_vae1is(arg);
 			count_tlb_event(arch.vae1is);
 		} else {
-			tlbi_vale1is(op->va);
+			tlbi_vale1is(arg);
 			count_tlb_event(arch.vale1is);
 		}
 	}
-	record(op->range ? op->operand : tlbi_va_operand(op->va), op->range, nonleaf);
+	record(arg, op->range, nonleaf, false);
 }
 
 /*
@@ -143,9 +149,35 @@ void arch_flush_tlb_all(void)
 	isb();
 }
 
+/*
+ * A user address space's full flush: every non-global entry of its ASID, on every CPU, and
+ * nothing else - the kernel's global entries and other processes' stay. The same barriers
+ * as arch_flush_tlb_all(), for the same reasons.
+ */
+static void flush_asid(unsigned long asid)
+{
+	dsb(ishst);
+	tlbi_aside1is(tlbi_asid_operand(asid));
+	count_tlb_event(arch.aside1is); /* tlbi_all is derived from it */
+	record(tlbi_asid_operand(asid), false, false, true);
+	dsb(ish);
+	isb();
+}
+
+/*
+ * b->mm says whose translations the batch names: init_mm's are global (ASID 0 in every
+ * operand, vmalle1is for everything); a user mm's carry its ASID (aside1is for everything).
+ * The ASID is read from the mm's context whatever its generation: a number handed to
+ * another mm since a rollover can only be cached, under that number, by CPUs that have not
+ * switched since (the rollover made each flush before its next switch), so the only
+ * entries with this number an operation can meet are this mm's - or, at worst, a newer
+ * owner's, which it then drops for nothing.
+ */
 void arch_tlb_flush_batch(const struct tlb_batch *b)
 {
 	bool range = arch_has_range_tlbi();
+	struct mm_struct *mm = tlb_batch_mm(b);
+	unsigned long asid = arm64_mm_asid(mm);
 
 	if (!b->flush_all && b->nr_pages == 0) {
 		/* Only new valid entries: nothing was cached, nothing to invalidate. */
@@ -153,7 +185,10 @@ void arch_tlb_flush_batch(const struct tlb_batch *b)
 		return;
 	}
 	if (b->flush_all) {
-		arch_flush_tlb_all();
+		if (mm == &init_mm)
+			arch_flush_tlb_all();
+		else
+			flush_asid(asid);
 		return;
 	}
 	dsb(ishst); /* stores before TLBIs: see arch_flush_tlb_all() */
@@ -164,7 +199,7 @@ void arch_tlb_flush_batch(const struct tlb_batch *b)
 		/* Range forms where the CPU has them (a few per range), else one per page. */
 		arm64_tlbi_walk_start(&w, b->ranges[i].start, b->ranges[i].pages, range);
 		while (arm64_tlbi_walk_next(&w, &op))
-			issue(&op, b->nonleaf);
+			issue(&op, b->nonleaf, asid);
 	}
 	dsb(ish); /* every CPU has completed the TLBIs */
 	isb();	  /* and this one refetches through the new tables */

@@ -2,6 +2,7 @@
 #include <asm/debug-monitors.h>
 #include <asm/esr.h>
 #include <asm/gic.h>
+#include <asm/irqflags.h>
 #include <asm/nofault.h>
 #include <asm/smp.h>
 #include <asm/sysreg.h>
@@ -12,6 +13,7 @@
 #include <kernel/fault.h>
 #include <kernel/irq.h>
 #include <kernel/panic.h>
+#include <kernel/process.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/task.h>
@@ -19,14 +21,17 @@
 #include <kernel/smp.h>
 #include <lib/errno.h>
 #include <lib/printf.h>
+#include <mm/user.h>
+#include <kernel/uapi.h>
 #include <mm/pte.h>
 
-_Static_assert(sizeof(struct arm64_frame) == FRAME_SIZE, "vectors.S frame layout");
-_Static_assert(__builtin_offsetof(struct arm64_frame, sp) == FRAME_SP, "vectors.S");
-_Static_assert(__builtin_offsetof(struct arm64_frame, elr) == FRAME_ELR, "vectors.S");
-_Static_assert(__builtin_offsetof(struct arm64_frame, spsr) == FRAME_SPSR, "vectors.S");
-_Static_assert(__builtin_offsetof(struct arm64_frame, esr) == FRAME_ESR, "vectors.S");
-_Static_assert(__builtin_offsetof(struct arm64_frame, far) == FRAME_FAR, "vectors.S");
+_Static_assert(sizeof(struct pt_regs) == FRAME_SIZE, "vectors.S frame layout");
+_Static_assert(__builtin_offsetof(struct pt_regs, sp) == FRAME_SP, "vectors.S");
+_Static_assert(__builtin_offsetof(struct pt_regs, elr) == FRAME_ELR, "vectors.S");
+_Static_assert(__builtin_offsetof(struct pt_regs, spsr) == FRAME_SPSR, "vectors.S");
+_Static_assert(__builtin_offsetof(struct pt_regs, esr) == FRAME_ESR, "vectors.S");
+_Static_assert(__builtin_offsetof(struct pt_regs, far) == FRAME_FAR, "vectors.S");
+_Static_assert(__builtin_offsetof(struct pt_regs, tpidr_el0) == FRAME_TPIDR, "vectors.S");
 _Static_assert(__builtin_offsetof(struct nofault_ctx, x19_x28) == NOFAULT_X19, "nofault.S");
 _Static_assert(__builtin_offsetof(struct nofault_ctx, x19_x28[2]) == NOFAULT_X21, "nofault.S");
 _Static_assert(__builtin_offsetof(struct nofault_ctx, x19_x28[4]) == NOFAULT_X23, "nofault.S");
@@ -101,7 +106,7 @@ static bool ec_is_data_abort(unsigned int ec)
  * FAR_EL1 is only meaningful for some classes: aborts (unless ISS.FnV says otherwise),
  * PC alignment faults (it holds the PC) and watchpoints. For the others it is UNKNOWN.
  */
-static unsigned long fault_address(const struct arm64_frame *f)
+static unsigned long fault_address(const struct pt_regs *f)
 {
 	unsigned int ec = esr_ec(f->esr);
 
@@ -181,7 +186,7 @@ static void print_backtrace(unsigned long pc, unsigned long lr, unsigned long fp
 	print_frame_backtrace(fp, 16);
 }
 
-static void print_report(const struct arm64_frame *f, const char *what)
+static void print_report(const struct pt_regs *f, const char *what)
 {
 	unsigned int ec = esr_ec(f->esr);
 	const char *name = ec_names[ec] ? ec_names[ec] : "reserved exception class";
@@ -208,7 +213,7 @@ static void print_report(const struct arm64_frame *f, const char *what)
 	print_backtrace(f->elr, f->x[30], f->x[29]);
 }
 
-static __noreturn void report_and_panic(const struct arm64_frame *f, const char *what)
+static __noreturn void report_and_panic(const struct pt_regs *f, const char *what)
 {
 	static bool reporting;
 
@@ -228,7 +233,7 @@ static __noreturn void report_and_panic(const struct arm64_frame *f, const char 
  * them. Only DAIF is taken from the saved state; the rest of SPSR (EL1h, condition flags
  * that nobody expects to survive a call) stays as the fault left it.
  */
-static void resume_nofault(struct arm64_frame *f, const struct nofault_ctx *ctx)
+static void resume_nofault(struct pt_regs *f, const struct nofault_ctx *ctx)
 {
 	this_cpu()->nofault = NULL;
 	for (int i = 0; i < 10; i++)
@@ -241,7 +246,7 @@ static void resume_nofault(struct arm64_frame *f, const struct nofault_ctx *ctx)
 	f->x[0] = (u64)-EFAULT;
 }
 
-void arm64_handle_sync(struct arm64_frame *f)
+void arm64_handle_sync(struct pt_regs *f)
 {
 	struct nofault_ctx *ctx = this_cpu()->nofault;
 	unsigned long fixup;
@@ -273,7 +278,8 @@ void arm64_handle_sync(struct arm64_frame *f)
 	report_and_panic(f, "synchronous exception");
 }
 
-void arm64_handle_irq(struct arm64_frame *f)
+/* One interrupt, acknowledged, handled and ended at the GIC, in interrupt context. */
+static void dispatch_irq(void)
 {
 	u32 iar = arm64_gic_ack();
 	unsigned int intid = iar & GIC_INTID_MASK;
@@ -293,10 +299,119 @@ void arm64_handle_irq(struct arm64_frame *f)
 	}
 	arm64_gic_eoi(iar);
 	irq_exit();
+}
+
+void arm64_handle_irq(struct pt_regs *f)
+{
+	dispatch_irq();
 	irq_exit_maybe_preempt(!(f->spsr & SPSR_I));
 }
 
-__noreturn void arm64_handle_unexpected(struct arm64_frame *f, unsigned long vector)
+/*
+ * An interrupt in user mode: handled like any other; then, instead of preempting from
+ * inside the handler, the way back to user mode reschedules if the tick asked for it
+ * (exit_to_user_mode()), with the user frame safely at the top of the task's stack.
+ */
+void arm64_handle_el0_irq(struct pt_regs *regs)
+{
+	dispatch_irq();
+	exit_to_user_mode(regs);
+}
+
+/* ---------------------------------------------------------------- from user mode */
+
+/* The EL0 run of arm64_run_user() on each CPU (interrupts masked throughout), or NULL. */
+struct user_run {
+	struct nofault_ctx ctx;
+	struct pt_regs *out;
+};
+static struct user_run *user_runs[NR_CPUS];
+
+void arm64_run_user(const struct pt_regs *in, struct pt_regs *out)
+{
+	struct user_run run = { .out = out };
+	struct pt_regs r = *in;
+	unsigned long flags;
+
+	BUG_ON(!user_mode(in));
+	/* At EL0 only SError may interrupt: the code under test runs alone, start to trap. */
+	r.spsr = (r.spsr & ~SPSR_DAIF) | SPSR_D | SPSR_I | SPSR_F;
+	local_irq_save(flags);
+	user_runs[smp_processor_id()] = &run;
+	arm64_user_call_enter(&run.ctx, &r);
+	local_irq_restore(flags);
+}
+
+/* Translation, access flag or permission fault: what the fault handler may resolve. */
+static bool fsc_is_mm_fault(unsigned int fsc)
+{
+	unsigned int kind = fsc & ~3U;
+
+	return kind == FSC_TRANSLATION || kind == FSC_ACCESS_FLAG || kind == FSC_PERMISSION;
+}
+
+/*
+ * An abort from EL0. Translation, access-flag and permission faults with a valid FAR go to
+ * the generic fault handler with the access that faulted: an instruction abort is an
+ * execution; a data abort says read or write in ESR.WnR. Anything else (an alignment fault,
+ * an external abort, a TLB conflict) is nothing a page could fix: the process dies.
+ */
+static void el0_abort(struct pt_regs *regs, unsigned int ec)
+{
+	unsigned int fsc = regs->esr & ESR_ABT_FSC, access;
+
+	if (!fsc_is_mm_fault(fsc) || (regs->esr & ESR_ABT_FNV))
+		user_fatal_exception(regs, SIGSEGV, fsc_name(fsc));
+	if (ec == ESR_EC_IABT_LOW)
+		access = FAULT_EXEC;
+	else
+		access = (regs->esr & ESR_ABT_WNR) ? FAULT_WRITE : FAULT_READ;
+	do_user_fault(regs, regs->far, access);
+}
+
+/*
+ * A synchronous exception from user mode. Interrupts (and SErrors) are unmasked while the
+ * system call or fault is served - it may sleep, take page-table locks, be preempted - and
+ * masked again for exit_to_user_mode() and the way out. Debug exceptions stay masked: the
+ * kernel never debugs user mode.
+ */
+void arm64_handle_el0_sync(struct pt_regs *regs)
+{
+	struct user_run *run = user_runs[smp_processor_id()];
+	unsigned int ec = esr_ec(regs->esr);
+
+	if (run) {
+		/* arm64_run_user(): the exception ends the run, whatever it is. */
+		user_runs[smp_processor_id()] = NULL;
+		*run->out = *regs;
+		arm64_user_call_resume(&run->ctx);
+	}
+	arm64_enable_irq_serror();
+	switch (ec) {
+	case ESR_EC_SVC64:
+		do_syscall(regs);
+		break;
+	case ESR_EC_DABT_LOW:
+	case ESR_EC_IABT_LOW:
+		el0_abort(regs, ec);
+		break;
+	case ESR_EC_PC_ALIGN:
+		user_fatal_exception(regs, SIGSEGV, "PC alignment fault");
+	case ESR_EC_SP_ALIGN:
+		user_fatal_exception(regs, SIGSEGV, "SP alignment fault");
+	case ESR_EC_UNKNOWN:
+		user_fatal_exception(regs, SIGILL, "undefined instruction");
+	case ESR_EC_BRK64:
+		user_fatal_exception(regs, SIGILL, "breakpoint instruction (brk)");
+	default:
+		user_fatal_exception(regs, SIGILL,
+				     ec_names[ec] ? ec_names[ec] : "reserved exception class");
+	}
+	arch_local_irq_disable();
+	exit_to_user_mode(regs);
+}
+
+__noreturn void arm64_handle_unexpected(struct pt_regs *f, unsigned long vector)
 {
 	char what[48];
 	const char *v = vector < ARRAY_SIZE(vector_names) ? vector_names[vector] : "?";
@@ -311,7 +426,7 @@ __noreturn void arm64_handle_unexpected(struct arm64_frame *f, unsigned long vec
 	report_and_panic(f, what);
 }
 
-__noreturn void arm64_handle_bad_stack(struct arm64_frame *f, unsigned long vector)
+__noreturn void arm64_handle_bad_stack(struct pt_regs *f, unsigned long vector)
 {
 	const char *v = vector < ARRAY_SIZE(vector_names) ? vector_names[vector] : "?";
 

@@ -38,7 +38,7 @@ static void remap_with_local_tlbi(unsigned long va, pte_t *ptep, phys_addr_t pa)
 {
 	WRITE_ONCE(*ptep, __pte(0));
 	dsb(ishst);
-	tlbi_vale1(va);
+	tlbi_vale1(tlbi_va_operand(va));
 	dsb(nsh);
 	isb();
 	WRITE_ONCE(*ptep, mk_pte(pa, PAGE_KERNEL));

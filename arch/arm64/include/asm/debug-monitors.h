@@ -37,10 +37,10 @@
 #ifndef __ASSEMBLY__
 #include <lib/types.h>
 
-struct arm64_frame;
+struct pt_regs;
 
 /* arch/arm64/step.c: handles a software step exception; false when no step_run() owns it. */
-bool arm64_step_trap(struct arm64_frame *f);
+bool arm64_step_trap(struct pt_regs *f);
 /* ... and the breakpoint that ends a stepped-over exclusive sequence; false if none is. */
-bool arm64_step_breakpoint(struct arm64_frame *f);
+bool arm64_step_breakpoint(struct pt_regs *f);
 #endif

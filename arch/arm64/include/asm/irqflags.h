@@ -23,6 +23,15 @@ static inline void arch_local_irq_disable(void)
 	__asm__ __volatile__("msr daifset, #2" : : : "memory");
 }
 
+/*
+ * After an entry from user mode (which masks D, A, I and F): back to how the kernel runs -
+ * IRQs and SErrors unmasked (#6 = A | I), debug exceptions and FIQs left masked.
+ */
+static inline void arm64_enable_irq_serror(void)
+{
+	__asm__ __volatile__("msr daifclr, #6" : : : "memory");
+}
+
 static inline unsigned long arch_local_save_flags(void)
 {
 	unsigned long flags;

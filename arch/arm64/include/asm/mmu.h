@@ -58,7 +58,37 @@ DEFINE_AT(s1e0r)
 DEFINE_AT(s1e0w)
 #undef DEFINE_AT
 
-/* A user address space's ASID state (none yet: every mm runs under ASID 0). */
+/*
+ * A user address space's ASID state: its context, generation and ASID in one word
+ * (asm/asid.h draws it), 0 until its first switch. Atomic: the switch's fast path reads it
+ * without the allocator's lock.
+ */
 typedef struct {
-	u64 asid;
+	u64 id;
 } mm_context_t;
+
+struct mm_struct;
+
+/* arch/arm64/context.c: a new mm has no ASID yet; a dead one gives nothing back (see there). */
+int init_new_context(struct mm_struct *mm);
+void destroy_context(struct mm_struct *mm);
+
+/* arch/arm64/context.c: the ASID allocator in the kernel. */
+/* Reads ID_AA64MMFR0_EL1.ASIDBits and starts generation 1 (the boot CPU, once). */
+void arm64_asid_init(void);
+/* 8 or 16. */
+unsigned int arm64_asid_bits(void);
+/* The ASID mm's translations are tagged with (0 for init_mm: its entries are global). */
+unsigned long arm64_mm_asid(const struct mm_struct *mm);
+/*
+ * For tests: hand out only ASIDs below limit (0: all of them again), so that a handful of
+ * address spaces forces a rollover. Returns the limit now in force.
+ */
+unsigned long arm64_asid_set_limit(unsigned long limit);
+
+struct arm64_asid_stats {
+	u64 generation;	   /* the current one (1 at boot) */
+	u64 rollovers;	   /* generations begun since boot */
+	u64 local_flushes; /* TLB flushes a CPU did at a switch because of a rollover */
+};
+void arm64_asid_stats(struct arm64_asid_stats *s);

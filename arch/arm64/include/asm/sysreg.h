@@ -76,6 +76,8 @@
  *                     TLBIs of kernel addresses must name this granule in their TG field.
  *   bits 34:32 IPS    intermediate physical address size: copied from
  *                     ID_AA64MMFR0_EL1.PARange at boot (at most 48 bits = 101)
+ *   bit  36    AS     ASID size: 1 = 16 bits, set at boot when ID_AA64MMFR0_EL1.ASIDBits
+ *                     says the CPU has them (else 8 bits, and TTBR0 bits 63:56 are RES0)
  *
  * EPD0 (bit 7) and EPD1 (bit 23) stay 0: both regions are always walked. A CPU with no
  * user mm loaded points TTBR0 at an empty table instead (arm64_empty_pgd, asm/mmu.h).
@@ -91,13 +93,36 @@
 #define TCR_SH1_INNER  (_UL(3) << 28)
 #define TCR_TG1_4K     (_UL(2) << 30)
 #define TCR_IPS_SHIFT  32
+#define TCR_AS	       _BITUL(36)
 #define TCR_EL1_KERNEL                                                                 \
 	(TCR_T0SZ(48) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K | \
 	 TCR_T1SZ(48) | TCR_IRGN1_WBWA | TCR_ORGN1_WBWA | TCR_SH1_INNER | TCR_TG1_4K)
 
-/* ID_AA64MMFR0_EL1.PARange (bits 3:0): 0 = 32 bits ... 5 = 48 bits, 6 = 52 bits. */
-#define ID_AA64MMFR0_PARANGE_MASK 0xf
-#define ID_AA64MMFR0_PARANGE_48	  5
+/*
+ * ID_AA64MMFR0_EL1.PARange (bits 3:0): 0 = 32 bits ... 5 = 48 bits, 6 = 52 bits.
+ * ASIDBits (bits 7:4): 0 = 8-bit ASIDs, 2 = 16-bit ASIDs.
+ */
+#define ID_AA64MMFR0_PARANGE_MASK   0xf
+#define ID_AA64MMFR0_PARANGE_48	    5
+#define ID_AA64MMFR0_ASIDBITS_SHIFT 4
+#define ID_AA64MMFR0_ASIDBITS_16    2
+
+/*
+ * CPACR_EL1: FPEN (bits 21:20) = 00 traps every FP/SIMD instruction at EL1 and EL0 (and
+ * ZEN, SVE, likewise). The kernel and user programs are built -mgeneral-regs-only and the
+ * kernel never saves FP registers: a program that uses them dies of SIGILL instead of
+ * corrupting another's. Written 0 at boot: its reset value is UNKNOWN.
+ */
+#define CPACR_EL1_ALL_TRAPPED 0
+
+/*
+ * CNTKCTL_EL1: what EL0 may do with the generic timer. Reset value UNKNOWN, and one that
+ * let EL0 reach the virtual timer could reprogram the kernel's tick. We allow only
+ * EL0VCTEN (bit 1): reading the virtual counter, as Linux does (it reveals nothing but the
+ * time). EL0PCTEN (bit 0, the physical counter), EL0PTEN and EL0VTEN (bits 9 and 8, the
+ * timers) stay 0: those accesses trap to EL1 (EC 0x18).
+ */
+#define CNTKCTL_EL1_EL0VCTEN _BITUL(1)
 
 /*
  * HCR_EL2, the hypervisor configuration, when we only pass through EL2:
@@ -116,17 +141,20 @@
 
 /*
  * SPSR_ELx, the saved PSTATE that eret restores:
- *   bits 3:0 M    mode: 0b0101 = EL1h (EL1, using SP_EL1), 0b0100 = EL1t (SP_EL0)
+ *   bits 3:0 M    mode: 0b0101 = EL1h (EL1, using SP_EL1), 0b0100 = EL1t (SP_EL0),
+ *                 0b0000 = EL0t (user mode, on SP_EL0); bit 4: AArch32
  *   bits 9:6 DAIF debug, SError, IRQ and FIQ masks
  */
-#define SPSR_MODE_MASK 0xf
-#define SPSR_MODE_EL1t 0x4
-#define SPSR_MODE_EL1h 0x5
-#define SPSR_F	       _BITUL(6)
-#define SPSR_I	       _BITUL(7)
-#define SPSR_A	       _BITUL(8)
-#define SPSR_D	       _BITUL(9)
-#define SPSR_DAIF      (SPSR_D | SPSR_A | SPSR_I | SPSR_F)
+#define SPSR_MODE_MASK	  0xf
+#define SPSR_MODE_AARCH32 0x10 /* M[4]: the interrupted code ran in AArch32 */
+#define SPSR_MODE_EL0t	  0x0
+#define SPSR_MODE_EL1t	  0x4
+#define SPSR_MODE_EL1h	  0x5
+#define SPSR_F		  _BITUL(6)
+#define SPSR_I		  _BITUL(7)
+#define SPSR_A		  _BITUL(8)
+#define SPSR_D		  _BITUL(9)
+#define SPSR_DAIF	  (SPSR_D | SPSR_A | SPSR_I | SPSR_F)
 
 /* The DAIF register has the same bits at the same places as SPSR. */
 #define DAIF_I SPSR_I

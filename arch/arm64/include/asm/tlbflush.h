@@ -32,25 +32,41 @@ static inline void arch_wait_for_tlb_shootdown(void)
  * right when only a leaf changed, wrong when a table was unlinked.
  */
 
-/* TLBI VAE1IS: every CPU drops the translation of va (leaf and walk-cache entries). */
-static inline void tlbi_vae1is(unsigned long va)
+/*
+ * The per-page and range forms take a whole operand (asm/tlbi_range.h): the page or range,
+ * and in bits 63:48 the ASID whose non-global entries go. Global entries (the kernel's)
+ * match whatever the ASID field says, so the kernel's operands carry ASID 0.
+ */
+
+/* TLBI VAE1IS: every CPU drops the translation of one page (leaf and walk-cache entries). */
+static inline void tlbi_vae1is(u64 arg)
 {
-	__asm__ __volatile__("tlbi vae1is, %0" : : "r"(tlbi_va_operand(va)) : "memory");
+	__asm__ __volatile__("tlbi vae1is, %0" : : "r"(arg) : "memory");
 }
 
-/* TLBI VALE1IS: every CPU drops the leaf translation of va only. */
-static inline void tlbi_vale1is(unsigned long va)
+/* TLBI VALE1IS: every CPU drops the leaf translation of one page only. */
+static inline void tlbi_vale1is(u64 arg)
 {
-	__asm__ __volatile__("tlbi vale1is, %0" : : "r"(tlbi_va_operand(va)) : "memory");
+	__asm__ __volatile__("tlbi vale1is, %0" : : "r"(arg) : "memory");
 }
 
 /*
- * TLBI VALE1: THIS CPU alone drops the leaf translation of va. Never the real path (other
- * CPUs keep theirs); the SMP demonstration uses it to show why the "is" forms exist.
+ * TLBI VALE1: THIS CPU alone drops the leaf translation of one page. Never the real path
+ * (other CPUs keep theirs); the SMP demonstration uses it to show why the "is" forms exist.
  */
-static inline void tlbi_vale1(unsigned long va)
+static inline void tlbi_vale1(u64 arg)
 {
-	__asm__ __volatile__("tlbi vale1, %0" : : "r"(tlbi_va_operand(va)) : "memory");
+	__asm__ __volatile__("tlbi vale1, %0" : : "r"(arg) : "memory");
+}
+
+/*
+ * TLBI ASIDE1IS: every CPU drops every non-global entry tagged with the ASID in bits 63:48
+ * of arg (tlbi_asid_operand()): a whole user address space, and nothing of any other - nor
+ * of the kernel, whose entries are global.
+ */
+static inline void tlbi_aside1is(u64 arg)
+{
+	__asm__ __volatile__("tlbi aside1is, %0" : : "r"(arg) : "memory");
 }
 
 /* TLBI VMALLE1IS: every CPU drops every EL1&0 translation (of the current VMID). */
@@ -111,9 +127,10 @@ static inline bool arm64_has_range_tlbi(void)
  * time, with interrupts masked around what it records (the record is not locked: one writer).
  */
 struct arm64_tlbi_record {
-	u64 operand;  /* a tlbi_va_operand() or tlbi_range_operand() value */
-	bool range;   /* rvae1is/rvale1is; else vae1is/vale1is */
-	bool nonleaf; /* the all-level form (vae1is/rvae1is) */
+	u64 operand;	 /* a tlbi_va_operand() or tlbi_range_operand() value, | the ASID field */
+	bool range;	 /* rvae1is/rvale1is; else vae1is/vale1is */
+	bool nonleaf;	 /* the all-level form (vae1is/rvae1is) */
+	bool whole_asid; /* aside1is: operand is only the ASID field */
 };
 
 void arm64_tlbi_record_to(struct arm64_tlbi_record *buf, unsigned int cap);

@@ -18,12 +18,22 @@
  *  |   ASID   | TTL  |            VA[55:12] (the page number)         |
  *  +----------+------+-----------------------------------------------+
  *
- * ASID 0: our mappings are global (nG = 0), and a global entry matches every ASID.
+ * ASID: the address space whose non-global entries go - a user mm's; tlbi_va_operand()
+ * leaves it 0 and tlbi_asid_operand() is or-ed in. A global entry (every kernel entry,
+ * nG = 0) matches whatever the field says, so the kernel's operands keep 0.
  * TTL 0: no hint about the level the entry was cached from (FEAT_TTL), "any level".
+ * VA[55:12]: bits 55:48 are the VA's own (all ones for a kernel address): the CPU extends
+ * the field from bit 55, which picks TTBR1's half or TTBR0's.
  */
 static inline u64 tlbi_va_operand(unsigned long va)
 {
 	return (va >> 12) & GENMASK(43, 0);
+}
+
+/* The ASID field of every operand (bits 63:48), and the whole operand of TLBI ASIDE1IS. */
+static inline u64 tlbi_asid_operand(unsigned long asid)
+{
+	return (u64)(asid & 0xffff) << 48;
 }
 
 /*
