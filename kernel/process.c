@@ -136,6 +136,7 @@ static int process_create(struct mm_struct *mm, const struct pt_regs *regs, cons
 		return -ENOMEM;
 	}
 	t->mm = mm;
+	t->free_refs = 2; /* its parent's reap, and its own last switch (task_put()) */
 	pid = proc_fill(slot, t);
 	task_start(t);
 	return pid;
@@ -204,8 +205,8 @@ __noreturn void do_exit(int status)
 	t->zombie = true;
 	/*
 	 * Woken here, under proc_lock: while we hold it, our parent can't have been reaped
-	 * (its own exit would have given us a new parent first). It may find us still
-	 * running the last steps to the switch; process_wait() waits those out.
+	 * (its own exit would have given us a new parent first). It may reap us before our
+	 * last switch; then that switch frees us (task_put()).
 	 */
 	if (parent)
 		wake_up_process(parent);
@@ -250,16 +251,14 @@ int process_wait(int pid, int *status)
 		if (z) {
 			procs[slot] = NULL;
 			spin_unlock_irqrestore(&proc_lock, flags);
-			/*
-			 * A zombie is past its last look at the table, but it may not have been
-			 * switched out yet (it still runs on its stack, on its CPU): wait for that,
-			 * as Linux's wait_task_inactive() does, before freeing the stack.
-			 */
-			while (!__atomic_load_n(&z->exited, __ATOMIC_ACQUIRE))
-				yield();
 			*status = z->wait_status;
 			pid = z->pid;
-			task_release(z);
+			/*
+			 * A zombie is past its last look at the table, but it may still be
+			 * running its last steps to the switch, on its own stack: the second
+			 * of us to let go frees it (its CPU, right after the switch, or here).
+			 */
+			task_put(z);
 			return pid;
 		}
 		if (!found) {

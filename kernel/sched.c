@@ -196,18 +196,48 @@ bool wake_up_process(struct task *t)
  * longer in use by anybody, may kthread_stop() free it. Returns the task to wake for that
  * once the lock is dropped.
  */
-static struct task *finish_task_switch(struct rq *rq, struct mm_struct **drop)
+struct switch_tail {
+	struct task *waiter;	/* to wake: kthread_stop() waits for the task that left */
+	struct mm_struct *drop; /* the mm this CPU stopped using */
+	struct task *dead;	/* a dead process that left: drop its reference */
+};
+
+static void finish_task_switch(struct rq *rq, struct switch_tail *tail)
 {
 	struct task *last = rq->prev;
 
 	rq->prev = NULL;
-	*drop = rq->drop_mm;
+	tail->drop = rq->drop_mm;
 	rq->drop_mm = NULL;
+	tail->waiter = NULL;
+	tail->dead = NULL;
 	if (last && last->state == TASK_DEAD) {
 		last->exited = true;
-		return last->stop_waiter;
+		tail->waiter = last->stop_waiter;
+		if (last->free_refs)
+			tail->dead = last;
 	}
-	return NULL;
+}
+
+/*
+ * What finish_task_switch() found, done once the run-queue lock is dropped: none of it may
+ * run under that lock (wake-ups take run-queue locks, the frees take the frame allocator's
+ * and the page-table lock).
+ */
+static void finish_switch_tail(const struct switch_tail *tail)
+{
+	if (tail->waiter)
+		wake_up_process(tail->waiter);
+	if (tail->drop)
+		mmdrop(tail->drop);
+	if (tail->dead)
+		task_put(tail->dead);
+}
+
+void task_put(struct task *t)
+{
+	if (__atomic_sub_fetch(&t->free_refs, 1, __ATOMIC_ACQ_REL) == 0)
+		task_release(t);
 }
 
 /* Loads mm on this CPU if it isn't already (interrupts masked, run-queue lock held). */
@@ -304,8 +334,8 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
  */
 static void __schedule(bool preempt)
 {
-	struct task *prev = current, *next, *waiter = NULL;
-	struct mm_struct *drop = NULL;
+	struct task *prev = current, *next;
+	struct switch_tail tail = { NULL, NULL, NULL };
 	struct rq *rq = this_rq();
 	unsigned long flags;
 
@@ -328,7 +358,7 @@ static void __schedule(bool preempt)
 		context_switch(rq, prev, next);
 		/* prev runs again: this_rq() is still ours (tasks never change CPUs). */
 		rq = this_rq();
-		waiter = finish_task_switch(rq, &drop);
+		finish_task_switch(rq, &tail);
 	}
 	/*
 	 * Unlock with interrupts still masked, then restore them: the count drops where no
@@ -337,10 +367,7 @@ static void __schedule(bool preempt)
 	 */
 	spin_unlock(&rq->lock);
 	local_irq_restore(flags);
-	if (waiter)
-		wake_up_process(waiter);
-	if (drop)
-		mmdrop(drop);
+	finish_switch_tail(&tail);
 }
 
 void schedule(void)
@@ -620,17 +647,14 @@ __noreturn void task_exit(int code)
 __noreturn void kthread_entry(void)
 {
 	struct rq *rq = this_rq();
-	struct task *t, *waiter;
-	struct mm_struct *drop;
+	struct switch_tail tail;
+	struct task *t;
 
 	/* The second half of the switch that started this task (see __schedule()). */
-	waiter = finish_task_switch(rq, &drop);
+	finish_task_switch(rq, &tail);
 	spin_unlock(&rq->lock);
 	local_irq_enable();
-	if (waiter)
-		wake_up_process(waiter);
-	if (drop)
-		mmdrop(drop);
+	finish_switch_tail(&tail);
 	t = current;
 	task_exit(t->fn(t->data));
 }

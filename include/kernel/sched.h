@@ -40,6 +40,12 @@ void task_start(struct task *t);
 __noreturn void task_exit(int code);
 /* Frees a task that has exited and been switched out for good (t->exited). */
 void task_release(struct task *t);
+/*
+ * For a task with free_refs (a process: its parent's reap and its own last switch each hold
+ * one): drops one, and the last frees it. Whichever comes second - the parent may reap a
+ * zombie that is still running its last steps on its own stack - frees it.
+ */
+void task_put(struct task *t);
 
 /*
  * Linux's kthread_use_mm()/kthread_unuse_mm(): the calling kernel thread works in mm's

@@ -68,6 +68,7 @@ struct task {
 	struct task *parent; /* proc_lock: who wait()s for it */
 	int wait_status;     /* proc_lock: W_EXITCODE() once zombie */
 	bool zombie;	     /* proc_lock: exited, not yet reaped */
+	int free_refs;	     /* atomic: who must let go before it is freed (task_put()) */
 
 	/* --- kernel thread --- */
 	int (*fn)(void *data);

@@ -14,14 +14,14 @@
 #define SAW_EAGAIN	0x01
 #define SAW_ENOMEM	0x02
 #define SAW_OTHER_ERROR 0x04 /* fork() failed with neither */
-#define CHILD_SIGNALED	0x08 /* a process of the tree died of a signal */
-#define REAP_MISMATCH	0x10 /* wait(-1) did not return each child exactly once */
-#define CODE_BITS	0x1f
-/*
- * A bound on the tree's depth, so that it stays finite whatever the kernel does; when the
- * scheduler runs each new child first, the tree is a chain, as deep as the limit is high.
- */
-#define MAX_DEPTH 8192
+#define CHILD_SIGNALED	0x08 /* a process of the bomb died of a signal */
+#define REAP_MISMATCH	0x10 /* wait() did not return each child exactly once */
+#define NEVER_REFUSED	0x20 /* a chain reached MAX_DEPTH without one fork() failing */
+#define CODE_BITS	0x3f
+
+/* Chains of processes, each as long as the kernel allows, and a bound on that. */
+#define CHAINS	  4
+#define MAX_DEPTH 4096
 
 static int fork_error_bit(pid_t err)
 {
@@ -32,25 +32,57 @@ static int fork_error_bit(pid_t err)
 	return SAW_OTHER_ERROR;
 }
 
-/*
- * The bomb: every process forks until its own fork() fails, every child does the same,
- * and only then does each reap its children, with wait(-1) until -ECHILD. Nobody exits
- * before having seen the system full (except at MAX_DEPTH), so the tree grows until the
- * kernel's limit whatever it is (a process count, or memory). A child starts the same loop
- * one level deeper: it is a new process, with a copy of the parent's variables to reset.
- */
-static __noreturn void bomb(void)
+/* What wait() said about one child, as bits of the exit code. */
+static int child_code(int status)
 {
-	int depth = 0, children = 0, code = 0, status;
+	return WIFSIGNALED(status) ? CHILD_SIGNALED : WEXITSTATUS(status) & CODE_BITS;
+}
+
+/*
+ * One chain: this process forks a child and waits for it; the child does the same, one
+ * level deeper (it is a new process, with a copy of its parent's depth to increment); and
+ * so on, until a fork() fails: the system is full. Then each process, from the deepest
+ * up, exits with what it and its descendants saw. Every process of the chain stays alive,
+ * blocked in wait(), until the failure, so the chain always reaches the kernel's limit
+ * (a process count, or memory), whatever the scheduler does; and each process forks once,
+ * so the chain ends: nothing grows back into the slots its collapse frees.
+ */
+static __noreturn void chain(void)
+{
+	int depth = 0, status;
 	pid_t pid;
 
-	while (depth < MAX_DEPTH) {
+	for (;;) {
+		if (depth == MAX_DEPTH)
+			exit(NEVER_REFUSED);
 		pid = fork();
 		if (pid == 0) {
 			depth++;
-			children = 0;
 			continue;
 		}
+		if (pid < 0)
+			exit(fork_error_bit(pid));
+		if (wait(pid, &status) != pid)
+			exit(REAP_MISMATCH);
+		exit(child_code(status));
+	}
+}
+
+/*
+ * The bomb: CHAINS chains at once, from one process that then reaps them all with
+ * wait(-1) until -ECHILD. The first chain to fill the system stops the others growing;
+ * when it collapses, another may grow into the freed slots until it is refused in turn.
+ * Every chain ends with a refusal (at most CHAINS times the limit forks in all).
+ */
+static __noreturn void bomb(void)
+{
+	int children = 0, code = 0, status;
+	pid_t pid;
+
+	for (int i = 0; i < CHAINS; i++) {
+		pid = fork();
+		if (pid == 0)
+			chain();
 		if (pid < 0) {
 			code |= fork_error_bit(pid);
 			break;
@@ -59,10 +91,7 @@ static __noreturn void bomb(void)
 	}
 	while ((pid = wait(-1, &status)) > 0) {
 		children--;
-		if (WIFSIGNALED(status))
-			code |= CHILD_SIGNALED;
-		else
-			code |= WEXITSTATUS(status) & CODE_BITS;
+		code |= child_code(status);
 	}
 	if (pid != -ECHILD || children != 0)
 		code |= REAP_MISMATCH;
@@ -82,11 +111,12 @@ static void fork_until_refused(void)
 
 	int code = WEXITSTATUS(status);
 
-	printf("fork_bomb: the tree saw%s%s%s%s%s\n", code & SAW_EAGAIN ? " -EAGAIN" : "",
-	       code & SAW_ENOMEM ? " -ENOMEM" : "",
+	printf("fork_bomb: %d chains saw%s%s%s%s%s%s\n", CHAINS,
+	       code & SAW_EAGAIN ? " -EAGAIN" : "", code & SAW_ENOMEM ? " -ENOMEM" : "",
 	       code & SAW_OTHER_ERROR ? " another error (not -EAGAIN or -ENOMEM)" : "",
 	       code & CHILD_SIGNALED ? ", a process killed by a signal" : "",
-	       code & REAP_MISMATCH ? ", a wait(-1) that lost or invented a child" : "");
+	       code & REAP_MISMATCH ? ", a wait() that lost or invented a child" : "",
+	       code & NEVER_REFUSED ? ", a chain of MAX_DEPTH processes never refused" : "");
 	CHECK(code & (SAW_EAGAIN | SAW_ENOMEM));
 	CHECK_EQ(code & ~(SAW_EAGAIN | SAW_ENOMEM), 0);
 }

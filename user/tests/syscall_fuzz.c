@@ -200,23 +200,61 @@ static unsigned long any_value(void)
 	}
 }
 
+/*
+ * Mostly lengths that can succeed: the kernel promises a frame for every page it maps
+ * (strict commit accounting, as Linux's overcommit_memory=2), so long mappings that stay
+ * would soon leave nothing for fork() and the rest.
+ */
 static unsigned long any_len(void)
 {
-	switch (below(4)) {
+	switch (below(10)) {
 	case 0:
-		return (1 + below(16)) * PAGE_SIZE;
 	case 1:
-		return (1 + below(WINDOW_PAGES)) * PAGE_SIZE;
 	case 2:
+		return (1 + below(16)) * PAGE_SIZE;
+	case 3:
+	case 4:
+	case 5:
+		return (1 + below(WINDOW_PAGES)) * PAGE_SIZE;
+	case 6:
 		return (1 + below(SANDBOX_PAGES)) * PAGE_SIZE - below(2) * below(PAGE_SIZE);
 	default:
 		return any_value();
 	}
 }
 
+/*
+ * A few pages inside the window: mprotect() succeeds only on a range that is mapped from
+ * end to end, and random ranges rarely are; the window's pages often are.
+ */
+static void window_range(unsigned long *addr, unsigned long *len)
+{
+	size_t first = below(WINDOW_PAGES);
+	size_t n = 1 + below(16);
+
+	*addr = WINDOW + first * PAGE_SIZE;
+	*len = (first + n > WINDOW_PAGES ? WINDOW_PAGES - first : n) * PAGE_SIZE;
+}
+
+/* Where mmap() without MAP_FIXED puts things: the kernel picks the lowest gap from here. */
+static unsigned long mmap_area_page(void)
+{
+	return OWN_START + below(4096) * PAGE_SIZE;
+}
+
 static unsigned long any_addr(void)
 {
-	return one_in(2) ? sandbox_page() : any_value();
+	switch (below(10)) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+		return sandbox_page();
+	case 4:
+		return mmap_area_page();
+	default:
+		return any_value();
+	}
 }
 
 static int any_prot(void)
@@ -395,11 +433,35 @@ static void fuzz_write(void)
 		check_failed(__FILE__, __LINE__, "write(%ld, %#lx, %#lx) = %ld", fd, buf, len, r);
 }
 
+/*
+ * The last few mappings mmap() placed itself: the oldest is unmapped when a new one comes,
+ * so that what the fuzzer holds, and must keep a frame promised for, stays bounded.
+ */
+#define NR_OWNED 4
+static struct {
+	unsigned long addr, len;
+} owned[NR_OWNED];
+static unsigned int owned_next;
+
+static void own(unsigned long addr, unsigned long len)
+{
+	unsigned int i = owned_next++ % NR_OWNED;
+
+	if (owned[i].len) {
+		count(C_MUNMAP, munmap((void *)owned[i].addr, owned[i].len));
+		model_set(owned[i].addr, owned[i].len, UNKNOWN, 0);
+	}
+	owned[i].addr = addr;
+	owned[i].len = len;
+}
+
 static void fuzz_mmap(void)
 {
 	unsigned long addr = any_addr(), len = any_len();
 	int prot = any_prot(), flags = any_flags();
 
+	if (one_in(3))
+		window_range(&addr, &len);
 	while ((flags & MAP_FIXED) && !range_is_safe(addr, len)) {
 		addr = any_addr();
 		len = any_len();
@@ -422,12 +484,16 @@ static void fuzz_mmap(void)
 	bool known = (flags & ~MAP_FIXED) == (MAP_PRIVATE | MAP_ANONYMOUS) && !(prot & ~7);
 
 	model_set(r, len, known ? MAPPED : UNKNOWN, prot);
+	if (!(flags & MAP_FIXED))
+		own((unsigned long)r, len);
 }
 
 static void fuzz_munmap(void)
 {
 	unsigned long addr = any_addr(), len = any_len();
 
+	if (one_in(3))
+		window_range(&addr, &len);
 	while (!range_is_safe(addr, len)) {
 		addr = any_addr();
 		len = any_len();
@@ -446,6 +512,8 @@ static void fuzz_mprotect(void)
 	unsigned long addr = any_addr(), len = any_len();
 	int prot = any_prot();
 
+	if (one_in(3))
+		window_range(&addr, &len);
 	while (!range_is_safe(addr, len)) {
 		addr = any_addr();
 		len = any_len();
@@ -570,6 +638,21 @@ static void one_call(void)
 	}
 }
 
+/*
+ * Every 1000 calls, the sandbox outside the window is emptied: whatever accumulated there
+ * (up to the commit limit) would otherwise starve fork() and mmap() for the rest of the run.
+ * Each is a valid range, so it succeeds, unless splitting an area finds no room (-ENOMEM).
+ */
+static void trim_sandbox(void)
+{
+	long r1 = count(C_MUNMAP, munmap((void *)SANDBOX, WINDOW - SANDBOX));
+	long r2 = count(C_MUNMAP, munmap((void *)WINDOW_END, SANDBOX + SANDBOX_SIZE - WINDOW_END));
+
+	if ((r1 && r1 != -ENOMEM) || (r2 && r2 != -ENOMEM))
+		check_failed(__FILE__, __LINE__,
+			     "munmap() of the sandbox around the window: %ld, %ld", r1, r2);
+}
+
 int main(void)
 {
 	self = getpid();
@@ -581,6 +664,8 @@ int main(void)
 		/* Between two calls, a few window pages are used the way the model allows. */
 		for (int t = 0; t < 4; t++)
 			touch_window();
+		if (n % 1000 == 0)
+			trim_sandbox();
 		if (n % 20000 == 0)
 			printf("syscall_fuzz: %d calls\n", n);
 	}

@@ -50,10 +50,14 @@ void user_env_load(struct user_env *e)
 	arch_switch_mm(&e->mm);
 }
 
-/* This CPU leaves e's mm: the generic switch's part (the scheduler's) done by hand. */
+/*
+ * This CPU leaves e's mm for the one the scheduler believes loaded (cpu->active_mm: it
+ * skips the load when a task's mm is that one), and leaves e's cpumask - the scheduler's
+ * part of a switch, done by hand.
+ */
 void user_env_unload(struct user_env *e)
 {
-	arch_switch_mm(&init_mm);
+	arch_switch_mm(this_cpu()->active_mm);
 	__atomic_fetch_and(&e->mm.cpumask, ~(1UL << this_cpu()->id), __ATOMIC_RELAXED);
 }
 

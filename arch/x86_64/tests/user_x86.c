@@ -14,6 +14,7 @@
 #include <kernel/arch.h>
 #include <kernel/cpu.h>
 #include <kernel/preempt.h>
+#include <kernel/sched.h>
 #include <kernel/sections.h>
 #include <kernel/smp.h>
 #include <kunit/test.h>
@@ -325,6 +326,52 @@ static inline void swapgs(void)
 	__asm__ __volatile__("swapgs" : : : "memory");
 }
 
+static unsigned int gs_selector(void)
+{
+	unsigned int sel;
+
+	__asm__ __volatile__("movl %%gs, %0" : "=r"(sel));
+	return sel & 0xffff;
+}
+
+static int report_gs_selector(void *arg)
+{
+	*(unsigned int *)arg = gs_selector();
+	return 0;
+}
+
+/*
+ * A selector ring 3 loaded stays with its task: another task on this CPU runs with its own
+ * (a new one: null), and ours is back after the switch (switch.S saves DS, ES, FS, GS).
+ */
+static void segment_selectors_stay_with_their_task(struct kunit *test)
+{
+	struct user_env *e = user_env_new(test, ux_gs_load, ux_gs_load_end);
+	unsigned int other = ~0U, mine;
+	struct x86_user_session s;
+	unsigned long flags;
+	struct task *t;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	start_thread(&s.regs, UX_CODE, UX_STACK + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, user_env_run(e, &s), X86_VEC_SYSCALL);
+	user_env_free(e);
+	KUNIT_EXPECT_EQ(test, gs_selector(), GDT_USER_DS);
+	t = kthread_run_on_cpu(report_gs_selector, &other, this_cpu()->id, "gs_reader");
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	kthread_stop(t);
+	mine = gs_selector();
+	/* Back to null, loaded the way switch.S does it (the per-CPU base must stay). */
+	flags = arch_local_irq_save();
+	swapgs();
+	__asm__ __volatile__("movl %0, %%gs" : : "r"(0) : "memory");
+	swapgs();
+	arch_local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, other, 0);
+	KUNIT_EXPECT_EQ(test, mine, GDT_USER_DS);
+	KUNIT_EXPECT_EQ(test, rdmsr(MSR_IA32_GS_BASE), (u64)(uintptr_t)this_cpu());
+}
+
 /*
  * The state of every entry window - ring 0, but the user's GS base still (or already) live:
  * the first instructions of the syscall entry and of a stub from ring 3, the exit between
@@ -380,6 +427,7 @@ static struct kunit_case user_x86_cases[] = {
 	KUNIT_CASE(user_frame_is_sanitized),
 	KUNIT_CASE(nt_flag_stays_in_ring3),
 	KUNIT_CASE(nmi_in_an_entry_window),
+	KUNIT_CASE(segment_selectors_stay_with_their_task),
 	{},
 };
 

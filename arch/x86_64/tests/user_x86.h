@@ -25,10 +25,13 @@ struct user_env {
 
 /* An mm of its own with the snippet [start, end) at UX_CODE; NULL (and a report) on failure. */
 struct user_env *user_env_new(struct kunit *test, const char *start, const char *end);
-/* Loads e's mm on this CPU, runs the session in it, loads init_mm back; the ending vector. */
+/*
+ * Loads e's mm on this CPU, runs the session in it, loads back this CPU's active_mm; the
+ * ending vector. Preemption is off throughout: no other task may run on e's tables.
+ */
 unsigned long user_env_run(struct user_env *e, struct x86_user_session *s);
 /* Unmaps, frees every frame (the tables' too) and the mm. */
 void user_env_free(struct user_env *e);
-/* Loads e's mm (interrupts and preemption masked by the caller), and init_mm back. */
+/* Loads e's mm (interrupts and preemption masked by the caller), and active_mm back. */
 void user_env_load(struct user_env *e);
 void user_env_unload(struct user_env *e);
