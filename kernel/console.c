@@ -911,26 +911,21 @@ static void demo_fork(void)
 	run_program("forktrace");
 }
 
-/*
- * Every demo the design names. One without .run is listed as not available in this build,
- * with what it needs: the branch that adds the mechanism adds the function here.
- */
+/* Every demo the design names (design section 13). */
 static const struct demo {
 	const char *name;
 	const char *what;
 	void (*run)(void);
-	const char *needs; /* why it can't run yet (.run == NULL) */
 } demos[] = {
 	{ "nested", "the worked sequence (enable/enable/pause/resume/disable/disable), traced",
-	  demo_nested, NULL },
-	{ "paused", "updates between pause() and resume() take effect at once", demo_paused, NULL },
-	{ "stale", "a missing flush caught in the act, then the real path", demo_stale, NULL },
-	{ "irq", "an interrupt handler updating at once inside a section", demo_irq, NULL },
-	{ "ceiling", "per-page vs full flush as N grows", demo_ceiling, NULL },
-	{ "switch", "a task preempted inside a section, switched out and back in", demo_switch,
-	  NULL },
-	{ "smp", "a shootdown across CPUs with IPI counts", demo_smp, NULL },
-	{ "fork", "copy-on-write with the parent's flush", demo_fork, NULL },
+	  demo_nested },
+	{ "paused", "updates between pause() and resume() take effect at once", demo_paused },
+	{ "stale", "a missing flush caught in the act, then the real path", demo_stale },
+	{ "irq", "an interrupt handler updating at once inside a section", demo_irq },
+	{ "ceiling", "per-page vs full flush as N grows", demo_ceiling },
+	{ "switch", "a task preempted inside a section, switched out and back in", demo_switch },
+	{ "smp", "a shootdown across CPUs with IPI counts", demo_smp },
+	{ "fork", "copy-on-write with the parent's flush", demo_fork },
 };
 
 /* ---------------------------------------------------------------------------- commands */
@@ -946,19 +941,12 @@ static void cmd_demo(int argc, char **argv)
 	if (argc < 2) {
 		printk("demos (demo NAME runs one):\n");
 		for (size_t i = 0; i < ARRAY_SIZE(demos); i++)
-			printk("  %-8s %s%s%s\n", demos[i].name, demos[i].what,
-			       demos[i].run ? "" : " - not available in this build: needs ",
-			       demos[i].run ? "" : demos[i].needs);
+			printk("  %-8s %s\n", demos[i].name, demos[i].what);
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(demos); i++) {
 		if (strcmp(argv[1], demos[i].name))
 			continue;
-		if (!demos[i].run) {
-			printk("demo %s: not available in this build: needs %s\n", demos[i].name,
-			       demos[i].needs);
-			return;
-		}
 		/* The demo's own trace and backend, whatever the user's settings. */
 		lazy_mmu_set_backend(LAZY_MMU_BATCHED);
 		trace_capture(true);

@@ -11,6 +11,7 @@
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <mm/user.h>
+#include <asm/elf.h>
 
 /* The ELF64 file header and program header fields we use (System V gABI). */
 struct elf64_ehdr {
@@ -35,12 +36,6 @@ struct elf64_phdr {
 #define PF_X	1
 #define PF_W	2
 #define PF_R	4
-
-#ifdef __x86_64__
-#define ELF_MACHINE 62
-#else
-#define ELF_MACHINE 183
-#endif
 
 const struct user_program *find_user_program(const char *name)
 {

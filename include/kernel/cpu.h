@@ -47,7 +47,10 @@ struct cpu {
 		u64 lazy_mmu_slow;
 	};
 	struct task *current_task; /* read it as `current` (kernel/task.h) */
-	/* The mm whose tables this CPU has loaded (holds a reference; kernel/sched.c). */
+	/*
+	 * The mm whose tables this CPU has loaded, with a reference held on it (kernel/sched.c:
+	 * a kernel thread borrows it). Written only by this CPU, with interrupts masked.
+	 */
 	struct mm_struct *active_mm;
 	/* Flush-instruction counters, incremented where each instruction is issued. */
 	struct tlb_stats tlb_stats;

@@ -198,6 +198,21 @@ static void a_lazy_cpu_still_gets_the_shootdown(struct kunit *test)
 	kthread_stop(t);
 	KUNIT_EXPECT_TRUE(test, p.borrowed);
 	KUNIT_EXPECT_FALSE(test, p.readable);
+
+	/* Once that CPU loads another mm, it leaves mm's cpumask: no more shootdowns for it. */
+	{
+		struct lazy_probe q = { .mm = mm_alloc() };
+
+		KUNIT_ASSERT_NOT_NULL(test, q.mm);
+		t = kthread_run_on_cpu(cache_then_go_lazy, &q, other, "lazy-probe");
+		KUNIT_ASSERT_NOT_NULL(test, t);
+		kthread_stop(t);
+		KUNIT_EXPECT_FALSE(test, __atomic_load_n(&mm->cpumask, __ATOMIC_RELAXED) &
+					     (1UL << other));
+		KUNIT_EXPECT_TRUE(test, __atomic_load_n(&q.mm->cpumask, __ATOMIC_RELAXED) &
+					    (1UL << other));
+		mmput(q.mm);
+	}
 	done_with(mm);
 	drop_lazy_mms();
 }
