@@ -165,7 +165,10 @@ static void kthread_stop_asks_and_waits(struct kunit *test)
 
 	t = start(sleep_until_stopped, NULL, "sleeper");
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	msleep(20);
+	/* Until it sleeps (a fixed wait failed once on a host too busy to run its vCPU). */
+	end = deadline_ms(2000);
+	while (READ_ONCE(t->state) != TASK_SLEEPING && before(end))
+		msleep(5);
 	KUNIT_EXPECT_EQ(test, t->state, TASK_SLEEPING);
 	KUNIT_EXPECT_EQ(test, stop(t), 7);
 }
