@@ -223,20 +223,8 @@ early_fail:
 	.code64
 	.type start64, @function
 start64:
-	/*
-	 * Entered at its physical address: go where the kernel is linked, then make the GDTR
-	 * name the GDT by that address too, so nothing depends on the identity map any more.
-	 */
-	X86_JUMP_HIGH
-	lgdt x86_gdt_ptr(%rip)
-	/* Data segments: the flat kernel data descriptor; fs and gs are unused. */
-	mov $GDT_KERNEL_DS, %ax
-	mov %ax, %ds
-	mov %ax, %es
-	mov %ax, %ss
-	xor %eax, %eax
-	mov %ax, %fs
-	mov %ax, %gs
+	/* Entered at its physical address: up to the linked one (asm/longmode.h). */
+	X86_KERNEL_SEGMENTS_HIGH
 	/*
 	 * GS base -> the boot CPU's struct cpu (asm/percpu.h; cpus[0].self is set statically),
 	 * after the selector loads (which may reset it): this_cpu() works from the first line

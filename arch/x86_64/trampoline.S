@@ -91,15 +91,7 @@ x86_trampoline_end:
 	.globl x86_ap_start64
 	.type x86_ap_start64, @function
 x86_ap_start64:
-	X86_JUMP_HIGH
-	lgdt x86_gdt_ptr(%rip)
-	mov $GDT_KERNEL_DS, %ax
-	mov %ax, %ds
-	mov %ax, %es
-	mov %ax, %ss
-	xor %eax, %eax
-	mov %ax, %fs
-	mov %ax, %gs
+	X86_KERNEL_SEGMENTS_HIGH
 	mov $1, %eax
 	cpuid
 	shr $24, %ebx		/* EBX[31:24]: initial APIC ID */

@@ -21,17 +21,7 @@
 
 #include "user_x86.h"
 
-USER_SNIPPET(tu_spin, "rdtsc\n"
-		      "shl $32, %rdx\n"
-		      "or %rdx, %rax\n"
-		      "mov %rax, %rsi\n"
-		      "1: rdtsc\n"
-		      "shl $32, %rdx\n"
-		      "or %rdx, %rax\n"
-		      "sub %rsi, %rax\n"
-		      "cmp %rdi, %rax\n"
-		      "jb 1b\n"
-		      "syscall\n");
+/* ux_spin (user_x86.c): spins rdi TSC cycles, then syscalls - the timer interrupts it. */
 
 #define TAG_A 0xa0a0a0a0aULL
 #define TAG_B 0xb0b0b0b0bULL
@@ -39,7 +29,7 @@ USER_SNIPPET(tu_spin, "rdtsc\n"
 
 static struct user_env *tagged_env(struct kunit *test, u64 tag)
 {
-	struct user_env *e = user_env_new(test, tu_spin, tu_spin_end);
+	struct user_env *e = user_env_new(test, ux_spin, ux_spin_end);
 
 	if (e)
 		*(volatile u64 *)phys_to_virt(e->data) = tag;

@@ -43,6 +43,8 @@ USER_SNIPPET(ux_gs_load, "mov $0x2b, %eax\n" /* GDT_USER_DS */
 			 "mov %gs, %rbx\n"
 			 "syscall\n");
 /* Spins until rdi TSC cycles have passed, then syscalls: the timer interrupts it. */
+/* Shared with tlb_user_x86.c (user_x86.h), so global. */
+__asm__(".globl ux_spin, ux_spin_end");
 USER_SNIPPET(ux_spin, "rdtsc\n"
 		      "shl $32, %rdx\n"
 		      "or %rdx, %rax\n"

@@ -18,6 +18,9 @@
 	extern const char name[], name##_end[]; \
 	__asm__(".pushsection .rodata\n" #name ":\n" code #name "_end:\n.popsection\n")
 
+/* user_x86.c: spins until rdi TSC cycles have passed, then syscalls (shared by the suites). */
+extern const char ux_spin[], ux_spin_end[];
+
 struct user_env {
 	struct mm_struct mm;
 	phys_addr_t code, data, stack;

@@ -68,3 +68,21 @@
 	jmp *%rax
 .Ljump_high_\@:
 .endm
+
+/*
+ * The first steps of every CPU in 64-bit mode, the boot CPU's (boot.S) and each AP's
+ * (trampoline.S): go where the kernel is linked, make the GDTR name the GDT by that
+ * address too (so nothing depends on the identity map any more), and load the flat kernel
+ * data descriptor; fs and gs are unused. Clobbers rax.
+ */
+.macro X86_KERNEL_SEGMENTS_HIGH
+	X86_JUMP_HIGH
+	lgdt x86_gdt_ptr(%rip)
+	mov $GDT_KERNEL_DS, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+	xor %eax, %eax
+	mov %ax, %fs
+	mov %ax, %gs
+.endm
