@@ -194,10 +194,48 @@ static void commit_limit_is_enforced(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_committed_pages(), committed);
 }
 
+/*
+ * One batch holds one mm's invalidations (one ASID/PCID, one cpumask): a section that moves
+ * from one mm's entries to another's completes the first mm's batch before it queues for
+ * the second (mm/pgtable.c, deferring_batch()).
+ */
+static void a_batch_never_mixes_two_mms(struct kunit *test)
+{
+	struct mm_struct *a = mm_alloc(), *b = mm_alloc();
+	long va = do_mmap(a, 0, 4096, RW, ANON), vb = do_mmap(b, 0, 4096, RW, ANON);
+	pte_t *pa, *pb;
+
+	KUNIT_ASSERT_GT(test, va, 0);
+	KUNIT_ASSERT_GT(test, vb, 0);
+	KUNIT_ASSERT_EQ(test, handle_mm_fault(a, va, FAULT_WRITE), 0);
+	KUNIT_ASSERT_EQ(test, handle_mm_fault(b, vb, FAULT_WRITE), 0);
+	pa = pte_lookup(a, va);
+	pb = pte_lookup(b, vb);
+	mock_flushes = 0;
+	lazy_mmu_mode_enable();
+	pte_update(a, va, pa, mk_pte(pte_pa(*pa), vm_get_page_prot(PROT_READ)));
+	KUNIT_EXPECT_EQ(test, mock_flushes, 0);
+	pte_update(b, vb, pb, mk_pte(pte_pa(*pb), vm_get_page_prot(PROT_READ)));
+	KUNIT_EXPECT_EQ(test, mock_flushes, 1); /* a's batch, before b's page was queued */
+	KUNIT_EXPECT_PTR_EQ(test, mock_last_batch.mm, a);
+	KUNIT_EXPECT_EQ(test, mock_last_batch.nr_pages, 1);
+	lazy_mmu_mode_disable();
+	KUNIT_EXPECT_EQ(test, mock_flushes, 2);
+	KUNIT_EXPECT_PTR_EQ(test, mock_last_batch.mm, b);
+	KUNIT_EXPECT_EQ(test, mock_last_batch.nr_pages, 1);
+	mmput(a);
+	mmput(b);
+	KUNIT_EXPECT_EQ(test, frames_free(), base_free);
+}
+
 static struct kunit_case user_mm_cases[] = {
-	KUNIT_CASE(syscall_arguments_are_checked), KUNIT_CASE(demand_zero_then_cow_both_ways),
-	KUNIT_CASE(faults_follow_the_vma),	   KUNIT_CASE(mprotect_and_munmap_flush_once),
-	KUNIT_CASE(commit_limit_is_enforced),	   {},
+	KUNIT_CASE(syscall_arguments_are_checked),
+	KUNIT_CASE(demand_zero_then_cow_both_ways),
+	KUNIT_CASE(faults_follow_the_vma),
+	KUNIT_CASE(mprotect_and_munmap_flush_once),
+	KUNIT_CASE(commit_limit_is_enforced),
+	KUNIT_CASE(a_batch_never_mixes_two_mms),
+	{},
 };
 
 static struct kunit_suite user_mm_suite = {
